@@ -1,0 +1,52 @@
+# Revocation Lab: every target does its own set-up (a .venv with the package, npm packages for
+# the extension), so `make run` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := extension/node_modules/.installed
+REVLAB_PORT ?= 8000
+export REVLAB_PORT
+
+.PHONY: run test lint lab slides extension bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Revocation Lab needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# web-ext (the Firefox linter) for the extension's tests; skipped with a message without npm.
+$(NODE_STAMP): extension/package.json extension/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd extension && NO_UPDATE_NOTIFIER=1 npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the extension's lint test will skip (apt-get install nodejs npm)"; fi
+
+## run: the API on 127.0.0.1:$REVLAB_PORT under gunicorn, with the embedded SQLite database
+run: $(STAMP)
+	$(BIN)/revlab serve --host 127.0.0.1 --port $(REVLAB_PORT)
+
+## test: lint, type checks and the whole suite (Python, the extension's JS tests, the browser)
+test: $(STAMP) lint
+	@$(MAKE) --no-print-directory $(NODE_STAMP) || true
+	NO_UPDATE_NOTIFIER=1 $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim extension_api tests benchmarks
+	$(BIN)/mypy
+
+## lab: JupyterLab on the lessons
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+## extension: build/extension-chrome.zip and build/extension-firefox.zip
+extension:
+	cd extension && node build.mjs
+
+## bench: every benchmark (needs wrk: apt-get install wrk)
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache extension/node_modules

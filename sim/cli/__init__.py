@@ -1,0 +1,89 @@
+"""The ``revlab`` command line: thin wrappers over ``sim`` (and ``extension_api`` for serving).
+
+Each subcommand is a module of this package with ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``. Modules are found by name in
+``_COMMAND_MODULES``, so adding a command is adding a module and one line here.
+
+Exit codes: 0 success, 1 the input has ERROR/FATAL findings (where a command says so),
+2 a usage or input error, reported as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+__all__ = ["CliError", "main"]
+
+# Order here is the order of ``revlab --help``.
+_COMMAND_MODULES: tuple[str, ...] = (
+    "audit",
+    "registry",
+    "ocsp",
+    "simulate",
+    "calibrate",
+    "mechanisms",
+    "check",
+    "serve",
+)
+
+
+class CliError(Exception):
+    """A usage or input error: printed as one line, exit code 2."""
+
+
+def _load_commands() -> list[ModuleType]:
+    modules = []
+    for name in _COMMAND_MODULES:
+        try:
+            modules.append(importlib.import_module(f"{__name__}.{name}"))
+        except ModuleNotFoundError as exc:
+            # A command whose module is not written yet is simply absent.
+            if exc.name != f"{__name__}.{name}":
+                raise
+    return modules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="revlab",
+        description="Revocation Lab: audit certificates, match chains against affected "
+        "intermediates, forge and verify OCSP, simulate mass revocations, serve the API.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _load_commands():
+        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``revlab``; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args._run(args)
+    except CliError as exc:
+        print(f"revlab {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        # Library code raises ValueError with a message that names the parameter and range.
+        print(f"revlab {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `revlab ... | head`: the reader went away; that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

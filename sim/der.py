@@ -1,0 +1,191 @@
+"""A minimal DER reader for the few raw fields `cryptography` does not hand out as bytes.
+
+We need the exact bytes of a certificate's SubjectPublicKeyInfo (its SHA-256 is how a
+re-issued intermediate with the same key is recognised, RFC 7469 section 2.4 style) and the
+exact value of an extension (BR 7.1.2.8.6 requires id-pkix-ocsp-nocheck to be exactly
+``05 00``). Re-encoding through `cryptography` would normalise what we must inspect, so we
+walk the TBSCertificate ourselves (X.690 definite-length DER only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "DerError",
+    "RawExtension",
+    "basic_constraints_ca",
+    "certificate_spki",
+    "certificate_tbs",
+    "eku_oids",
+    "raw_extensions",
+]
+
+
+class DerError(ValueError):
+    """The bytes are not the DER structure expected at that place."""
+
+
+@dataclass(frozen=True)
+class RawExtension:
+    """One extension as it is encoded: dotted OID, criticality, and the OCTET STRING's content."""
+
+    oid: str
+    critical: bool
+    value: bytes
+
+
+def _read_tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+    """Read one TLV at ``pos``; return (tag, start of content, end of content)."""
+    if pos + 2 > len(data):
+        raise DerError("truncated DER: no room for a tag and a length")
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise DerError("high-tag-number form is not used in certificates")
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise DerError("unsupported or truncated DER length")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    end = pos + length
+    if end > len(data):
+        raise DerError("DER length runs past the end of the data")
+    return tag, pos, end
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """List the TLVs inside [start, end) as (tag, header start, content start, content end)."""
+    out = []
+    pos = start
+    while pos < end:
+        tag, cstart, cend = _read_tlv(data, pos)
+        out.append((tag, pos, cstart, cend))
+        pos = cend
+    return out
+
+
+def _tbs_fields(tbs: bytes) -> list[tuple[int, int, int, int]]:
+    tag, start, end = _read_tlv(tbs, 0)
+    if tag != 0x30:
+        raise DerError("TBSCertificate is not a SEQUENCE")
+    fields = _children(tbs, start, end)
+    # An explicit [0] version comes first in v2/v3 certificates (RFC 5280 4.1).
+    if fields and fields[0][0] == 0xA0:
+        fields = fields[1:]
+    return fields
+
+
+def certificate_tbs(der: bytes) -> bytes:
+    """Return the TBSCertificate DER inside a whole certificate's DER.
+
+    Raises:
+        DerError: the bytes are not a certificate.
+    """
+    tag, start, _ = _read_tlv(der, 0)
+    if tag != 0x30:
+        raise DerError("a certificate is not a SEQUENCE")
+    tbs_tag, _, tbs_end = _read_tlv(der, start)
+    if tbs_tag != 0x30:
+        raise DerError("TBSCertificate is not a SEQUENCE")
+    return der[start:tbs_end]
+
+
+def eku_oids(value: bytes) -> tuple[str, ...]:
+    """The dotted OIDs of an extKeyUsage extension value (RFC 5280 4.2.1.12).
+
+    Raises:
+        DerError: the value is not a SEQUENCE OF OBJECT IDENTIFIER.
+    """
+    tag, start, end = _read_tlv(value, 0)
+    if tag != 0x30:
+        raise DerError("extKeyUsage is not a SEQUENCE")
+    out = []
+    for child_tag, _, cstart, cend in _children(value, start, end):
+        if child_tag != 0x06:
+            raise DerError("extKeyUsage holds something other than OIDs")
+        out.append(_oid_to_dotted(value[cstart:cend]))
+    return tuple(out)
+
+
+def basic_constraints_ca(value: bytes) -> bool:
+    """The cA flag of a basicConstraints extension value (RFC 5280 4.2.1.9).
+
+    Raises:
+        DerError: the value is not a SEQUENCE.
+    """
+    tag, start, end = _read_tlv(value, 0)
+    if tag != 0x30:
+        raise DerError("basicConstraints is not a SEQUENCE")
+    children = _children(value, start, end)
+    return (
+        bool(children)
+        and children[0][0] == 0x01
+        and value[children[0][2] : children[0][3]] != b"\x00"
+    )
+
+
+def certificate_spki(der: bytes) -> bytes:
+    """Return the DER of the SubjectPublicKeyInfo inside a whole certificate's DER.
+
+    Raises:
+        DerError: the bytes are not a certificate.
+    """
+    tag, start, _ = _read_tlv(der, 0)
+    if tag != 0x30:
+        raise DerError("a certificate is not a SEQUENCE")
+    tbs_tag, tbs_start, tbs_end = _read_tlv(der, start)
+    if tbs_tag != 0x30:
+        raise DerError("TBSCertificate is not a SEQUENCE")
+    pos = tbs_start
+    index = 0
+    while pos < tbs_end:
+        field_tag, _, cend = _read_tlv(der, pos)
+        if not (index == 0 and field_tag == 0xA0):  # skip the explicit [0] version
+            index += 1
+            if index == 6:  # serial, signature, issuer, validity, subject, SPKI
+                return der[pos:cend]
+        pos = cend
+    raise DerError("TBSCertificate has fewer fields than RFC 5280 requires")
+
+
+def _oid_to_dotted(body: bytes) -> str:
+    if not body:
+        raise DerError("empty OBJECT IDENTIFIER")
+    arcs: list[int] = []
+    value = 0
+    for byte in body:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    first = arcs[0]
+    head = [0, first] if first < 40 else ([1, first - 40] if first < 80 else [2, first - 80])
+    return ".".join(str(a) for a in head + arcs[1:])
+
+
+def raw_extensions(tbs: bytes) -> dict[str, RawExtension]:
+    """Return the extensions of a TBSCertificate by dotted OID, values as encoded.
+
+    Raises:
+        DerError: the extensions are not well-formed DER.
+    """
+    out: dict[str, RawExtension] = {}
+    for tag, _, cstart, cend in _tbs_fields(tbs):
+        if tag != 0xA3:  # [3] EXPLICIT Extensions
+            continue
+        seq_tag, sstart, send = _read_tlv(tbs, cstart)
+        if seq_tag != 0x30 or send != cend:
+            raise DerError("extensions are not a SEQUENCE")
+        for ext_tag, _, estart, eend in _children(tbs, sstart, send):
+            if ext_tag != 0x30:
+                raise DerError("an extension is not a SEQUENCE")
+            parts = _children(tbs, estart, eend)
+            if len(parts) not in (2, 3) or parts[0][0] != 0x06 or parts[-1][0] != 0x04:
+                raise DerError("an extension is not (OID, [critical], OCTET STRING)")
+            oid = _oid_to_dotted(tbs[parts[0][2] : parts[0][3]])
+            critical = len(parts) == 3 and tbs[parts[1][2] : parts[1][3]] != b"\x00"
+            out[oid] = RawExtension(oid, critical, tbs[parts[-1][2] : parts[-1][3]])
+    return out
