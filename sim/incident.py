@@ -1,0 +1,709 @@
+"""Mass-revocation scenarios and their daily timelines.
+
+A scenario says which intermediates are affected, when the incident is disclosed (day 0), when
+each affected intermediate is revoked, and how owners respond per segment. Simulating it on a
+population gives a :class:`Timeline`.
+
+Timeline shape (stable; ``sim.mechanisms`` builds on it):
+
+* ``Timeline.overall``: a DataFrame indexed by ``day`` (int, 0 = disclosure, one row per day up
+  to ``days - 1``) with float columns ``STATES``, counts of certificates under affected
+  intermediates at the instant ``start + day``:
+
+  - ``affected``: still served, still valid, its intermediate not yet revoked;
+  - ``replaced``: the owner replaced it (response to the incident or scheduled renewal) before
+    it expired;
+  - ``expired``: it expired before being replaced (natural attrition);
+  - ``broken``: still served and valid, but its intermediate is revoked.
+
+  The four columns sum to ``Timeline.total`` every day; "still served" is
+  ``affected + broken``.
+* ``Timeline.by(level)`` with level ``"ca"``, ``"intermediate"`` or ``"kind"``: the same
+  columns with a ``(day, level)`` MultiIndex.
+* ``Timeline.revocation_days``: a Series indexed by intermediate name (as in ``by``) giving the
+  day each affected intermediate is revoked (``inf``: not within the scenario).
+
+Owner response: each owner acts after a delay drawn from a log-normal distribution (median,
+sigma) or never (``never_fraction``); an owner who renews on schedule replaces the certificate at
+its scheduled renewal if that comes first. From disclosure on, CAs issue from clean
+intermediates, so any replacement leaves the affected set. Automated clients with ACME Renewal
+Information (ARI, RFC 9773) are told to renew by the CA and do so within hours.
+
+Deadlines: BR 4.9.1.2 requires a subordinate CA certificate to be revoked within 7 days; in
+2020 CAs took about 6-7 months instead (GlobalSign's DV SSL ICA on day 204, JPRS's reissue
+deadline day 214; see ``reference/incident-2020.md`` and the sources in
+``sim/data/calibration/mass_revocation_events.csv``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from sim.policy import KINDS, SEGMENTS, require_aware
+from sim.population import (
+    MIX_2020,
+    Hierarchy,
+    Population,
+    PopulationMix,
+    as_generator,
+    load_hierarchy_2020,
+    make_population,
+)
+
+__all__ = [
+    "ARI_RESPONSE",
+    "BR_SUBCA_REVOCATION_DAYS",
+    "DEFAULT_RESPONSES_2020",
+    "DISCLOSURE_2020",
+    "LEVELS",
+    "NEVER",
+    "STAGED_SCHEDULE_2020",
+    "STATES",
+    "BlastRadius",
+    "IntermediateBlast",
+    "OwnerResponse",
+    "Scenario",
+    "Timeline",
+    "blast_radius",
+    "build_scenario",
+    "normal_cdf",
+    "ocsp_eku_2020",
+    "scenario_names",
+    "simulate",
+    "state_fractions",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Timeline columns, in order.
+STATES: tuple[str, ...] = ("affected", "replaced", "expired", "broken")
+
+#: Group levels of ``Timeline.by``.
+LEVELS: tuple[str, ...] = ("ca", "intermediate", "kind")
+
+#: BR 4.9.1.2: revoke a subordinate CA certificate within 7 days.
+BR_SUBCA_REVOCATION_DAYS = 7
+
+_MAX_DAYS = 3650
+
+
+def normal_cdf(x: npt.ArrayLike) -> FloatArray:
+    """Standard normal CDF (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7), vectorised."""
+    z = np.asarray(x, dtype=np.float64) / math.sqrt(2.0)
+    a = np.abs(z)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
+                + t * 1.061405429))))  # fmt: skip
+    with np.errstate(over="ignore", under="ignore"):
+        erf = 1.0 - poly * np.exp(-a * a)
+    result: FloatArray = 0.5 * (1.0 + np.sign(z) * erf)
+    return result
+
+
+@dataclass(frozen=True)
+class OwnerResponse:
+    """How long owners of one segment take to replace an affected certificate.
+
+    Attributes:
+        median_days: Median delay of those who act, > 0.
+        sigma: Log-normal shape (standard deviation of the log delay), > 0.
+        never_fraction: Fraction who never act, in [0, 1].
+    """
+
+    median_days: float
+    sigma: float = 1.0
+    never_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.median_days) and self.median_days > 0):
+            raise ValueError(f"median_days must be a finite number > 0, got {self.median_days!r}")
+        if not (math.isfinite(self.sigma) and 0 < self.sigma <= 10):
+            raise ValueError(f"sigma must be in (0, 10], got {self.sigma!r}")
+        if not (math.isfinite(self.never_fraction) and 0 <= self.never_fraction <= 1):
+            raise ValueError(f"never_fraction must be in [0, 1], got {self.never_fraction!r}")
+
+    def cdf(self, days: npt.ArrayLike) -> FloatArray:
+        """Fraction of owners who have acted within ``days`` of disclosure."""
+        d = np.asarray(days, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.maximum(d, 0.0)) - math.log(self.median_days)) / self.sigma
+        out: FloatArray = (1.0 - self.never_fraction) * normal_cdf(z)
+        return out
+
+    def partial_mean(self, days: npt.ArrayLike) -> FloatArray:
+        """E[delay; delay <= days] (the log-normal partial expectation), never-actors excluded."""
+        d = np.asarray(days, dtype=np.float64)
+        mu, s = math.log(self.median_days), self.sigma
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.maximum(d, 0.0)) - mu - s * s) / s
+        out: FloatArray = (1.0 - self.never_fraction) * math.exp(mu + s * s / 2) * normal_cdf(z)
+        return out
+
+
+#: Owners who never act.
+NEVER = OwnerResponse(median_days=1.0, sigma=1.0, never_fraction=1.0)
+
+#: Automated clients told to renew through ACME ARI (RFC 9773): within hours (median 6 h).
+ARI_RESPONSE = OwnerResponse(median_days=0.25, sigma=0.75, never_fraction=0.0)
+
+#: Defaults for 2020-era owners, from ``sim.calibration.fit`` on the real events (a test keeps
+#: them in step): automated from Let's Encrypt 2020, manual from DigiCert 2024.
+DEFAULT_RESPONSES_2020: Mapping[str, OwnerResponse] = MappingProxyType(
+    {
+        "automated": OwnerResponse(median_days=4.76, sigma=1.0, never_fraction=0.0),
+        "manual": OwnerResponse(median_days=16.4, sigma=1.0, never_fraction=0.01),
+        "never-renews": NEVER,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A mass revocation.
+
+    Attributes:
+        name: Identifier, e.g. ``"ocsp-eku-2020"``.
+        description: One line for people.
+        disclosure: Day 0, timezone-aware.
+        hierarchy: The hierarchy the population is drawn from.
+        revocation_days: Affected intermediate id -> revocation day (``math.inf``: not revoked).
+        responses: Owner response per segment (every segment of ``SEGMENTS``).
+        mix: Population mix.
+        leaf_weights: Relative leaf counts (see ``sim.population.make_population``).
+        deadlines: Named day markers for figures, e.g. the BR 7-day deadline.
+        days: Timeline length in days, 1..3650.
+        ari: Whether automated clients use ACME ARI.
+    """
+
+    name: str
+    description: str
+    disclosure: dt.datetime
+    hierarchy: Hierarchy
+    revocation_days: Mapping[str, float]
+    responses: Mapping[str, OwnerResponse] = field(
+        default_factory=lambda: dict(DEFAULT_RESPONSES_2020)
+    )
+    mix: PopulationMix = MIX_2020
+    leaf_weights: Mapping[str, float] | None = None
+    deadlines: Mapping[str, float] = field(default_factory=dict)
+    days: int = 365
+    ari: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "disclosure", require_aware(self.disclosure, "disclosure"))
+        if isinstance(self.days, bool) or not isinstance(self.days, int):
+            raise ValueError(f"days must be an integer in [1, {_MAX_DAYS}], got {self.days!r}")
+        if not 1 <= self.days <= _MAX_DAYS:
+            raise ValueError(f"days must be in [1, {_MAX_DAYS}], got {self.days}")
+        if not self.revocation_days:
+            raise ValueError("revocation_days must name at least 1 affected intermediate")
+        known = {i.id for i in self.hierarchy.intermediates}
+        for key, day in self.revocation_days.items():
+            if key not in known:
+                raise ValueError(f"revocation_days: unknown intermediate id {key!r}")
+            if math.isnan(day) or day < 0:
+                raise ValueError(f"revocation_days[{key!r}] must be >= 0 or inf, got {day!r}")
+        missing = [s for s in SEGMENTS if s not in self.responses]
+        if missing:
+            raise ValueError(f"responses must cover every segment; missing {', '.join(missing)}")
+
+    def effective_responses(self) -> dict[str, OwnerResponse]:
+        """Responses per segment with ARI applied to automated owners."""
+        out = dict(self.responses)
+        if self.ari:
+            out["automated"] = ARI_RESPONSE
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Timeline:
+    """The daily timeline of a simulated scenario (see the module docstring for its shape).
+
+    Attributes:
+        scenario: The scenario's name.
+        start: Day 0 (the disclosure), UTC.
+        days: Number of days.
+        total: Certificates under affected intermediates.
+        mode: ``"certificates"`` or ``"cohort"``.
+        overall: DataFrame indexed by ``day`` with columns ``STATES``.
+        revocation_days: Series: affected intermediate name -> revocation day.
+        deadlines: Named day markers.
+        leaves_by_intermediate: Series: every populated intermediate's name -> its leaves
+            (affected or not), for hierarchy figures.
+        ca_by_intermediate: Intermediate name -> CA, for every intermediate of the hierarchy.
+    """
+
+    scenario: str
+    start: dt.datetime
+    days: int
+    total: float
+    mode: str
+    overall: pd.DataFrame
+    revocation_days: pd.Series
+    deadlines: Mapping[str, float]
+    leaves_by_intermediate: pd.Series
+    ca_by_intermediate: Mapping[str, str]
+    _cube: FloatArray = field(repr=False)
+    _groups: Mapping[str, tuple[npt.NDArray[np.int64], tuple[str, ...]]] = field(repr=False)
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The instant of each day (UTC)."""
+        return pd.date_range(pd.Timestamp(self.start), periods=self.days, freq="D")
+
+    def fractions(self) -> pd.DataFrame:
+        """``overall`` divided by ``total``."""
+        return state_fractions(self.overall)
+
+    def by(self, level: str) -> pd.DataFrame:
+        """Counts per group: MultiIndex ``(day, level)``, columns ``STATES``.
+
+        Args:
+            level: ``"ca"``, ``"intermediate"`` or ``"kind"``.
+
+        Raises:
+            ValueError: unknown level.
+        """
+        if level not in self._groups:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+        group, labels = self._groups[level]
+        g = len(labels)
+        sums = np.zeros((len(STATES), g, self.days))
+        for k in range(len(STATES)):
+            np.add.at(sums[k], group, self._cube[k])
+        index = pd.MultiIndex.from_product(
+            [pd.RangeIndex(self.days, name="day"), pd.Index(labels, name=level)]
+        )
+        data = {s: sums[k].T.reshape(-1) for k, s in enumerate(STATES)}
+        return pd.DataFrame(data, index=index)
+
+
+def state_fractions(counts: pd.DataFrame) -> pd.DataFrame:
+    """Each row of a STATES table divided by its row total (0 where the total is 0)."""
+    total = counts[list(STATES)].sum(axis=1)
+    return counts[list(STATES)].div(total.where(total > 0, 1.0), axis=0)
+
+
+def _cohort_curves(
+    pop: Population, cells: npt.NDArray[np.int64], responses: list[OwnerResponse], days: int
+) -> tuple[FloatArray, FloatArray]:
+    """Exact per-cell fractions replaced / expired by each integer day (cohort mode)."""
+    c = pop.cells
+    d = np.arange(days, dtype=np.float64)
+    rep = np.empty((len(cells), days))
+    exp = np.empty((len(cells), days))
+    keys: dict[tuple[float, float, bool, int], tuple[FloatArray, FloatArray]] = {}
+    for row, k in enumerate(cells):
+        key = (float(c.lifetime_days[k]), float(c.span_days[k]), bool(c.renews[k]),
+               int(c.segment[k]))  # fmt: skip
+        if key not in keys:
+            life, span, renews, seg = key
+            resp = responses[seg]
+            if renews:
+                # t_end = min(delay, U(0, span]); renewal always precedes expiry.
+                fu = np.minimum(d / span, 1.0)
+                keys[key] = (1.0 - (1.0 - fu) * (1.0 - resp.cdf(d)), np.zeros(days))
+            else:
+                # expiry ~ U(0, life]; replaced iff delay <= expiry.
+                dd = np.minimum(d, life)
+                f, pm = resp.cdf(dd), resp.partial_mean(dd)
+                keys[key] = (f - pm / life, (dd - (dd * f - pm)) / life)
+        rep[row], exp[row] = keys[key]
+    return rep, exp
+
+
+def _certificate_counts(
+    pop: Population,
+    affected_cell: npt.NDArray[np.bool_],
+    rev_cell: FloatArray,
+    responses: list[OwnerResponse],
+    days: int,
+    rng: np.random.Generator,
+) -> FloatArray:
+    """Per-cell daily counts (4, C_affected, days) from per-certificate event days."""
+    assert pop.cell is not None and pop.age_days is not None
+    c = pop.cells
+    remap = np.cumsum(affected_cell) - 1  # cell -> row among affected cells
+    n_rows = int(affected_cell.sum())
+    if affected_cell.all():
+        cell, age = pop.cell, pop.age_days
+    else:
+        keep = affected_cell[pop.cell]
+        cell, age = pop.cell[keep], pop.age_days[keep]
+    m = len(cell)
+    f32 = np.float32
+    expire = c.lifetime_days.astype(f32)[cell] - age
+    renew = np.where(c.renews[cell], c.span_days.astype(f32)[cell] - age, f32(np.inf))
+    seg = c.segment[cell]
+    log_med = np.array([math.log(r.median_days) for r in responses], dtype=f32)[seg]
+    sig = np.array([r.sigma for r in responses], dtype=f32)[seg]
+    never = np.array([r.never_fraction for r in responses], dtype=f32)[seg]
+    delay = rng.standard_normal(m, dtype=f32)
+    delay *= sig
+    delay += log_med
+    with np.errstate(over="ignore"):
+        np.exp(delay, out=delay)
+    delay[rng.random(m, dtype=f32) < never] = np.inf
+    t_rep = np.minimum(delay, renew, out=delay)
+    replaced = t_rep <= expire
+    t_end = np.where(replaced, t_rep, expire)
+    horizon = days  # index ``days`` collects "not within the timeline"
+    e_end = np.minimum(np.ceil(t_end), horizon).astype(np.int64)
+    rev_clean = np.nan_to_num(rev_cell, nan=np.inf)
+    rev = np.minimum(np.ceil(rev_clean), horizon).astype(np.int64)[cell]
+    row = remap[cell].astype(np.int64) * (horizon + 1)
+    size = n_rows * (horizon + 1)
+
+    def counts(index: npt.NDArray[np.int64]) -> FloatArray:
+        b = np.bincount(index, minlength=size).reshape(n_rows, horizon + 1)
+        out: FloatArray = np.cumsum(b, axis=1)[:, :days].astype(np.float64)
+        return out
+
+    rep = counts(row + np.where(replaced, e_end, horizon))
+    exp = counts(row + np.where(replaced, horizon, e_end))
+    breaks = rev < e_end
+    brk = counts(row + np.where(breaks, rev, horizon)) - counts(
+        row + np.where(breaks, e_end, horizon)
+    )
+    total = np.bincount(remap[cell], minlength=n_rows).astype(np.float64)[:, None]
+    return np.stack([total - rep - exp - brk, rep, exp, brk])
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    n: int,
+    seed: np.random.Generator | int,
+    mode: str = "certificates",
+) -> Timeline:
+    """Simulate ``scenario`` on a population of ``n`` certificates.
+
+    Args:
+        scenario: The scenario.
+        n: Certificates in the whole population (affected and not), >= 1.
+        seed: Generator or integer seed: the same inputs give the same timeline.
+        mode: ``"certificates"`` draws every certificate (per-certificate event days, counted
+            with ``np.bincount``/``cumsum``: memory grows with ``n``, never with ``n * days``);
+            ``"cohort"`` computes expected counts in closed form for any ``n`` (1e9 included).
+
+    Returns:
+        The timeline.
+
+    Raises:
+        ValueError: bad ``n``, ``mode`` or ``seed``.
+    """
+    rng = as_generator(seed)
+    pop = make_population(
+        n, at=scenario.disclosure, seed=rng, hierarchy=scenario.hierarchy, mix=scenario.mix,
+        leaf_weights=scenario.leaf_weights, mode=mode,
+    )  # fmt: skip
+    hier = scenario.hierarchy
+    inters = hier.intermediates
+    rev_by_inter = np.array([scenario.revocation_days.get(i.id, np.nan) for i in inters])
+    c = pop.cells
+    affected_cell = ~np.isnan(rev_by_inter[c.intermediate])
+    if not affected_cell.any():
+        raise ValueError(
+            "revocation_days: no affected intermediate has leaves in the population "
+            "(check leaf_weights and the intermediates' kinds)"
+        )
+    rev_cell = rev_by_inter[c.intermediate]
+    resp_map = scenario.effective_responses()
+    responses = [resp_map[s] for s in SEGMENTS]
+    rows = np.flatnonzero(affected_cell)
+    days = scenario.days
+    if pop.is_cohort:
+        rep, exp = _cohort_curves(pop, rows, responses, days)
+        count = (pop.n * c.probability[rows])[:, None]
+        rev_mask = np.arange(days)[None, :] >= rev_cell[rows][:, None]
+        alive = count * (1.0 - rep - exp)
+        cube = np.stack([alive * ~rev_mask, count * rep, count * exp, alive * rev_mask])
+    else:
+        cube = _certificate_counts(pop, affected_cell, rev_cell, responses, days, rng)
+
+    overall = pd.DataFrame(
+        cube.sum(axis=1).T, columns=list(STATES), index=pd.RangeIndex(days, name="day")
+    )
+    cas = hier.cas
+    used_inter = np.unique(c.intermediate[rows])
+    inter_pos = {int(k): j for j, k in enumerate(used_inter)}
+    groups = {
+        "ca": (np.array([cas.index(inters[int(k)].ca) for k in c.intermediate[rows]]), cas),
+        "intermediate": (
+            np.array([inter_pos[int(k)] for k in c.intermediate[rows]]),
+            tuple(inters[int(k)].name for k in used_inter),
+        ),
+        "kind": (c.kind[rows].astype(np.int64), KINDS),
+    }
+    revocation = pd.Series(
+        {i.name: float(scenario.revocation_days[i.id]) for i in inters
+         if i.id in scenario.revocation_days},
+        name="revocation_day", dtype=np.float64,
+    )  # fmt: skip
+    revocation.index.name = "intermediate"
+    per_cell = pop.cell_counts()
+    leaves = np.zeros(len(inters))
+    np.add.at(leaves, c.intermediate, per_cell)
+    leaves_series = pd.Series(
+        {i.name: leaves[k] for k, i in enumerate(inters) if leaves[k] > 0}, name="leaves"
+    )
+    return Timeline(
+        scenario=scenario.name, start=scenario.disclosure, days=days,
+        total=float(cube[:, :, 0].sum()), mode=mode, overall=overall,
+        revocation_days=revocation, deadlines=dict(scenario.deadlines),
+        leaves_by_intermediate=leaves_series,
+        ca_by_intermediate={i.name: i.ca for i in inters}, _cube=cube, _groups=groups,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IntermediateBlast:
+    """One intermediate in a blast-radius summary.
+
+    Attributes:
+        name: Intermediate name.
+        ca: Its CA.
+        leaves: Its certificates in the population.
+        breaking: Those that break if it is revoked on the summary's day (0 if not affected).
+        affected: Whether the scenario affects it.
+    """
+
+    name: str
+    ca: str
+    leaves: float
+    breaking: float
+    affected: bool
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    """What breaks if every affected intermediate is revoked on ``day``.
+
+    Attributes:
+        day: Days after disclosure.
+        certificates: Certificates still served under affected intermediates on ``day``.
+        sites: TLS certificates among them times ``sites_per_certificate``.
+        total: Certificates under affected intermediates at disclosure.
+        by_ca: CA -> certificates that break, largest first.
+        by_intermediate: Every populated intermediate, largest CA first.
+    """
+
+    day: int
+    certificates: float
+    sites: float
+    total: float
+    by_ca: Mapping[str, float]
+    by_intermediate: tuple[IntermediateBlast, ...]
+
+
+def _served(frame: pd.DataFrame | pd.Series) -> pd.Series:
+    out: pd.Series = frame["affected"] + frame["broken"]
+    return out
+
+
+def blast_radius(
+    timeline: Timeline, day: int, *, sites_per_certificate: float = 1.0
+) -> BlastRadius:
+    """The blast radius of revoking every affected intermediate on ``day``.
+
+    A certificate breaks if it is still served (``affected`` or ``broken``) on that day.
+    Sites: one TLS certificate may name several sites; no public average exists for the 2020
+    population, so ``sites_per_certificate`` is a parameter (default 1).
+
+    Args:
+        timeline: A simulated timeline.
+        day: Day of the revocation, in [0, timeline.days - 1].
+        sites_per_certificate: Sites per TLS certificate, > 0.
+
+    Raises:
+        ValueError: ``day`` or ``sites_per_certificate`` out of range.
+    """
+    if isinstance(day, bool) or not isinstance(day, (int, np.integer)):
+        raise ValueError(f"day must be an integer in [0, {timeline.days - 1}], got {day!r}")
+    if not 0 <= day < timeline.days:
+        raise ValueError(f"day must be in [0, {timeline.days - 1}], got {day}")
+    if not (math.isfinite(sites_per_certificate) and sites_per_certificate > 0):
+        raise ValueError(f"sites_per_certificate must be > 0, got {sites_per_certificate!r}")
+    by_ca = _served(timeline.by("ca").xs(day, level="day"))
+    by_inter = _served(timeline.by("intermediate").xs(day, level="day"))
+    by_kind = _served(timeline.by("kind").xs(day, level="day"))
+    rows = [
+        IntermediateBlast(
+            name=str(name), ca=timeline.ca_by_intermediate[str(name)], leaves=float(leaves),
+            breaking=float(by_inter.get(name, 0.0)),
+            affected=str(name) in timeline.revocation_days.index,
+        )
+        for name, leaves in timeline.leaves_by_intermediate.items()
+    ]  # fmt: skip
+    ca_size: dict[str, float] = {}
+    for r in rows:
+        ca_size[r.ca] = ca_size.get(r.ca, 0.0) + r.leaves
+    rows.sort(key=lambda r: (-ca_size[r.ca], r.ca, -r.leaves, r.name))
+    ordered = by_ca[by_ca > 0].sort_values(ascending=False, kind="stable")
+    return BlastRadius(
+        day=int(day),
+        certificates=float(_served(timeline.overall).to_numpy()[day]),
+        sites=float(by_kind.get("tls", 0.0)) * sites_per_certificate,
+        total=timeline.total,
+        by_ca={str(k): float(v) for k, v in ordered.items()},
+        by_intermediate=tuple(rows),
+    )
+
+
+#: 2020-07-01, the day the issue was raised on mozilla.dev.security.policy.
+DISCLOSURE_2020 = dt.datetime(2020, 7, 1, tzinfo=dt.UTC)
+
+#: The staged schedule CAs really used in 2020, as data: (CA, subject substring, day, source).
+#: First match wins; the last row is an assumption for CAs without a published date.
+STAGED_SCHEDULE_2020: tuple[tuple[str, str, float, str], ...] = (
+    ("GlobalSign", "AATL", 183, "GlobalSign: AATL ICA revoked 2020-12-31"),
+    ("GlobalSign", "PersonalSign", 238, "GlobalSign: PersonalSign ICA revoked 2021-02-24"),
+    ("GlobalSign", "", 204, "GlobalSign: DV SSL ICA revoked 2021-01-21 "
+     "(https://support.globalsign.com/ssl/general-ssl/ica-revocations-and-remediation-steps)"),
+    ("QuoVadis (DigiCert group)", "", 197, "QuoVadis G2/G3 revoked 2021-01-14 "
+     "(https://bugzilla.mozilla.org/show_bug.cgi?id=1649938)"),
+    ("SECOM Trust Systems", "", 214, "JPRS reissue deadline 2021-01-31 "
+     "(https://jprs.jp/pubcert/info/notice/20200814-certificate-reissue_3.html)"),
+    ("", "", 200, "assumption: 'migrations ran about 6-7 months' (incident-2020.md)"),
+)  # fmt: skip
+
+
+def _staged_day(ca: str, name: str) -> float:
+    for rule_ca, part, day, _source in STAGED_SCHEDULE_2020:
+        if rule_ca in ("", ca) and part in name:
+            return day
+    raise AssertionError("the schedule's last row matches everything")  # pragma: no cover
+
+
+def ocsp_eku_2020(
+    *,
+    schedule: str = "staged",
+    cas: tuple[str, ...] | None = None,
+    ari: bool = False,
+    days: int = 365,
+) -> Scenario:
+    """The July 2020 delegated-responder incident on the real 293-intermediate hierarchy.
+
+    Args:
+        schedule: ``"staged"`` (the months-long schedule CAs used, ``STAGED_SCHEDULE_2020``)
+            or ``"br"`` (every intermediate revoked on day 7, BR 4.9.1.2).
+        cas: Restrict the affected set to these CA names (or intermediate ids/names); the
+            other intermediates stay in the hierarchy, unaffected.
+        ari: Whether automated clients use ACME ARI.
+        days: Timeline length.
+
+    Raises:
+        ValueError: unknown schedule or CA name.
+    """
+    if schedule not in ("staged", "br"):
+        raise ValueError(f"schedule must be 'staged' or 'br', got {schedule!r}")
+    hier = load_hierarchy_2020()
+    ids = set(hier.ids_of(list(cas), parameter="cas")) if cas else None
+    revocation = {
+        i.id: float(BR_SUBCA_REVOCATION_DAYS) if schedule == "br" else _staged_day(i.ca, i.name)
+        for i in hier.intermediates
+        if ids is None or i.id in ids
+    }
+    return Scenario(
+        name="ocsp-eku-2020",
+        description="July 2020: 293 intermediates carrying id-kp-OCSPSigning must be revoked "
+        f"({'BR 7-day deadline' if schedule == 'br' else 'staged schedule CAs used'})",
+        disclosure=DISCLOSURE_2020,
+        hierarchy=hier,
+        revocation_days=revocation,
+        deadlines={"BR 4.9.1.2: 7 days": BR_SUBCA_REVOCATION_DAYS,
+                   "GlobalSign DV ICA revoked": 204, "JPRS reissue deadline": 214},
+        days=days,
+        ari=ari,
+    )  # fmt: skip
+
+
+def scenario_names() -> tuple[str, ...]:
+    """Names accepted by ``build_scenario``: ``ocsp-eku-2020`` and one per calibration event."""
+    from sim import calibration  # late import: calibration builds on this module
+
+    return ("ocsp-eku-2020", *calibration.event_scenario_names())
+
+
+def _parse_float(params: Mapping[str, str], key: str, low: float, high: float) -> float | None:
+    if key not in params:
+        return None
+    try:
+        value = float(params[key])
+    except ValueError:
+        raise ValueError(
+            f"{key} must be a number in [{low}, {high}], got {params[key]!r}"
+        ) from None
+    if not low <= value <= high:
+        raise ValueError(f"{key} must be in [{low}, {high}], got {value:g}")
+    return value
+
+
+_PARAMS = ("days", "ari", "revoke_day", "automated_median", "manual_median", "manual_never",
+           "schedule", "cas")  # fmt: skip
+
+
+def build_scenario(name: str, params: Mapping[str, str] | None = None) -> Scenario:
+    """A named scenario with string parameters (as the CLI and the API receive them).
+
+    Parameters: ``days`` (1..3650), ``ari`` (true/false), ``revoke_day`` (override every
+    revocation day; ``none`` = never), ``automated_median`` / ``manual_median`` (days, owner
+    response medians), ``manual_never`` (fraction in [0, 1]); for ``ocsp-eku-2020`` also
+    ``schedule`` (staged/br) and ``cas`` (comma-separated CA names).
+
+    Raises:
+        ValueError: unknown scenario or parameter, or a value out of range.
+    """
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(_PARAMS))
+    if unknown:
+        raise ValueError(f"param must be one of {', '.join(_PARAMS)}; got {', '.join(unknown)}")
+    names = scenario_names()
+    if name not in names:
+        raise ValueError(f"scenario must be one of {', '.join(names)}, got {name!r}")
+    days = _parse_float(params, "days", 1, _MAX_DAYS)
+    ari_text = params.get("ari", "false").lower()
+    if ari_text not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"ari must be true or false, got {params['ari']!r}")
+    ari = ari_text in ("true", "1", "yes")
+    if name == "ocsp-eku-2020":
+        cas = (
+            tuple(c.strip() for c in params["cas"].split(",") if c.strip())
+            if "cas" in params
+            else None
+        )
+        scenario = ocsp_eku_2020(schedule=params.get("schedule", "staged"), cas=cas, ari=ari)
+    else:
+        for key in ("schedule", "cas"):
+            if key in params:
+                raise ValueError(f"{key} applies to scenario ocsp-eku-2020 only, not {name!r}")
+        from sim import calibration
+
+        scenario = replace(calibration.event_scenario(name), ari=ari)
+    if days is not None:
+        if days != int(days):
+            raise ValueError(f"days must be an integer in [1, {_MAX_DAYS}], got {days:g}")
+        scenario = replace(scenario, days=int(days))
+    if "revoke_day" in params:
+        text = params["revoke_day"].lower()
+        day = math.inf if text in ("none", "never", "inf") else _parse_float(
+            params, "revoke_day", 0, _MAX_DAYS)  # fmt: skip
+        assert day is not None
+        scenario = replace(scenario, revocation_days=dict.fromkeys(scenario.revocation_days, day))
+    responses = dict(scenario.responses)
+    for key, seg in (("automated_median", "automated"), ("manual_median", "manual")):
+        value = _parse_float(params, key, 0.001, 10_000)
+        if value is not None:
+            responses[seg] = replace(responses[seg], median_days=value)
+    never = _parse_float(params, "manual_never", 0, 1)
+    if never is not None:
+        responses["manual"] = replace(responses["manual"], never_fraction=never)
+    return replace(scenario, responses=responses)

@@ -1,0 +1,53 @@
+"""Calibration: the model's curve against each observed fraction of real events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
+
+from sim.calibration import EventFit
+from sim.plots.style import new_axes, style_axes
+
+__all__ = ["plot_calibration"]
+
+_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+def plot_calibration(
+    data: Sequence[tuple[EventFit, npt.NDArray[np.float64], npt.NDArray[np.float64]]],
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """One model line per fitted row and its observed point, on a log day axis.
+
+    Args:
+        data: ``(fit, days, modelled)`` triples, e.g.
+            ``[(f, *sim.calibration.model_curve(f)) for f in sim.calibration.fit_all()]``.
+        ax: Axes to draw on (default: a new figure's).
+
+    Returns:
+        The axes: a line labelled ``"<event> <metric> (model)"`` and a marker labelled
+        ``"<event> <metric> (observed)"`` per row; schedule facts are drawn dashed.
+    """
+    ax = new_axes(ax)
+    for k, (fit, days, values) in enumerate(data):
+        obs = fit.observation
+        colour = _COLOURS[k % len(_COLOURS)]
+        name = f"{obs.event} {obs.metric}"
+        keep = days >= 1
+        ax.plot(days[keep], 100 * values[keep], color=colour, lw=2,
+                ls="--" if fit.kind == "schedule" else "-", label=f"{name} (model)")  # fmt: skip
+        ax.plot([obs.observed_day], [100 * obs.observed_fraction], marker="o", ms=9,
+                ls="none", color=colour, label=f"{name} (observed)")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", ncol=2)
+    return style_axes(
+        ax,
+        title="Model against real mass revocations",
+        xlabel="days after the event (log)",
+        ylabel="% of the stated population",
+    )

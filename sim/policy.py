@@ -1,0 +1,258 @@
+"""Certificate lifetime rules by issuance date, and issuance profiles.
+
+Two kinds of data live here, both as plain values rather than code branches:
+
+* the maximum lifetime of a publicly trusted TLS certificate by issuance date
+  (``sim/data/calibration/tls_max_validity.csv``: Baseline Requirements 6.3.2, CA/B Forum
+  Ballot 193, Apple's 398-day rule / Ballot SC31, Ballot SC081's 200 / 100 / 47-day steps;
+  https://github.com/cabforum/servercert);
+* issuance profiles: how long a certificate of a given kind lives and how many days before its
+  expiry its owner renews it (ACME 90-day renewed at 60 days, Let's Encrypt's 6-day and 45-day
+  profiles, manual 825 / 397 / 200-day certificates renewed near expiry, S/MIME and code signing).
+
+A population model (``sim.population``) looks profiles up by name; nothing downstream branches
+on a profile's identity.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+
+__all__ = [
+    "KINDS",
+    "PROFILES",
+    "SEGMENTS",
+    "MaxValidityRule",
+    "Profile",
+    "get_profile",
+    "max_tls_validity_days",
+    "max_validity_rules",
+    "require_aware",
+]
+
+#: Certificate kinds. ``other`` covers client-auth, document-signing and time-stamping leaves.
+KINDS: tuple[str, ...] = ("tls", "smime", "code_signing", "other")
+
+#: Owner segments: who renews, and how.
+SEGMENTS: tuple[str, ...] = ("automated", "manual", "never-renews")
+
+#: Before the first row of the data file: BR 1.0 section 9.4 (effective 2012-07-01) allowed
+#: 60 months. Earlier issuance had no forum-wide limit; we apply the same 60 months.
+_PRE_2016_MAX_DAYS = 1827
+
+
+@dataclass(frozen=True)
+class MaxValidityRule:
+    """One row of the TLS maximum-validity schedule.
+
+    Attributes:
+        effective: First issuance instant the rule applies to (UTC).
+        max_days: Maximum validity period in days.
+        rule: The rule's name (ballot or BR section).
+        source: Where the rule is published.
+    """
+
+    effective: dt.datetime
+    max_days: int
+    rule: str
+    source: str
+
+
+def require_aware(value: dt.datetime, name: str) -> dt.datetime:
+    """Return ``value`` in UTC, or raise if it is naive.
+
+    Args:
+        value: A datetime.
+        name: The parameter's name, for the error message.
+
+    Raises:
+        ValueError: ``value`` has no timezone.
+    """
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+    return value.astimezone(dt.UTC)
+
+
+@functools.cache
+def max_validity_rules() -> tuple[MaxValidityRule, ...]:
+    """The TLS maximum-validity schedule shipped in ``sim/data/calibration/tls_max_validity.csv``.
+
+    Returns:
+        The rules, oldest first.
+    """
+    text = (
+        resources.files("sim")
+        .joinpath("data/calibration/tls_max_validity.csv")
+        .read_text(encoding="utf-8")
+    )
+    rules = [
+        MaxValidityRule(
+            effective=dt.datetime.fromisoformat(row["effective_utc"]).replace(tzinfo=dt.UTC),
+            max_days=int(row["max_validity_days"]),
+            rule=row["rule"],
+            source=row["source"],
+        )
+        for row in csv.DictReader(text.splitlines())
+    ]
+    return tuple(sorted(rules, key=lambda r: r.effective))
+
+
+def max_tls_validity_days(issued: dt.datetime) -> int:
+    """The maximum lifetime of a publicly trusted TLS certificate issued at ``issued``.
+
+    Args:
+        issued: Issuance instant, timezone-aware.
+
+    Returns:
+        The limit in days (BR 6.3.2 and the ballots listed in ``max_validity_rules()``).
+
+    Raises:
+        ValueError: ``issued`` is naive.
+    """
+    when = require_aware(issued, "issued")
+    limit = _PRE_2016_MAX_DAYS
+    for rule in max_validity_rules():
+        if when >= rule.effective:
+            limit = rule.max_days
+    return limit
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An issuance profile: a certificate kind, its lifetime and when its owner renews it.
+
+    Attributes:
+        name: Stable identifier, e.g. ``"acme-90"``.
+        kind: One of ``KINDS``.
+        lifetime_days: Validity period in days (may be fractional: 160 h is 6.67 days).
+        renew_before_days: The owner renews this many days before expiry (0: at expiry).
+        description: One line for people.
+        source: Where the figures come from.
+    """
+
+    name: str
+    kind: str
+    lifetime_days: float
+    renew_before_days: float
+    description: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if not (math.isfinite(self.lifetime_days) and self.lifetime_days > 0):
+            raise ValueError(
+                f"lifetime_days must be a finite number > 0, got {self.lifetime_days!r}"
+            )
+        if not 0 <= self.renew_before_days < self.lifetime_days:
+            raise ValueError(
+                f"renew_before_days must be in [0, lifetime_days={self.lifetime_days}), "
+                f"got {self.renew_before_days!r}"
+            )
+
+    @property
+    def renewal_period_days(self) -> float:
+        """Days between two issuances for an owner who renews on schedule."""
+        return self.lifetime_days - self.renew_before_days
+
+    def lifetime_at(self, issued: dt.datetime) -> float:
+        """The lifetime of a certificate of this profile issued at ``issued``.
+
+        TLS lifetimes are capped by the maximum in force at issuance (BR 6.3.2); other kinds
+        keep the profile's lifetime.
+
+        Args:
+            issued: Issuance instant, timezone-aware.
+        """
+        if self.kind != "tls":
+            require_aware(issued, "issued")
+            return self.lifetime_days
+        return float(min(self.lifetime_days, max_tls_validity_days(issued)))
+
+
+_SIX_DAYS = 160 / 24  # Let's Encrypt "shortlived": 160 hours
+
+_PROFILE_LIST: tuple[Profile, ...] = (
+    Profile(
+        "acme-90", "tls", 90, 30,
+        "ACME 90-day certificate renewed at 60 days (Certbot: one third remaining)",
+        "https://letsencrypt.org/2015/11/09/why-90-days/",
+    ),
+    Profile(
+        "le-shortlived", "tls", _SIX_DAYS, _SIX_DAYS / 3,
+        "Let's Encrypt 6-day (160 h) profile, GA 2026-01-15, renewed with one third left",
+        "https://letsencrypt.org/2025/12/02/from-90-to-45",
+    ),
+    Profile(
+        "le-45", "tls", 45, 15,
+        "Let's Encrypt 45-day profile (opt-in 2026-05-13, default 2028-02-16)",
+        "https://letsencrypt.org/2025/12/02/from-90-to-45",
+    ),
+    Profile(
+        "manual-825", "tls", 825, 30,
+        "manual 825-day certificate (2018-03..2020-08 maximum), renewed a month before expiry",
+        "CA/B Forum Ballot 193",
+    ),
+    Profile(
+        "manual-397", "tls", 397, 14,
+        "manual 397-day certificate (2020-09..2026-03), renewed two weeks before expiry",
+        "Ballot SC31; https://support.apple.com/en-us/HT211025",
+    ),
+    Profile(
+        "manual-365", "tls", 365, 14,
+        "manual one-year certificate (typical of 2014), renewed two weeks before expiry",
+        "assumption: the common commercial product of the time",
+    ),
+    Profile(
+        "manual-200", "tls", 200, 14,
+        "manual 200-day certificate (SC081 step 1, since 2026-03-15)",
+        "CA/B Forum Ballot SC081",
+    ),
+    Profile(
+        "manual-100", "tls", 100, 10,
+        "manual 100-day certificate (SC081 step 2, from 2027-03-15)",
+        "CA/B Forum Ballot SC081",
+    ),
+    Profile(
+        "manual-47", "tls", 47, 7,
+        "47-day certificate (SC081 step 3, from 2029-03-15)",
+        "CA/B Forum Ballot SC081",
+    ),
+    Profile(
+        "smime-730", "smime", 730, 30,
+        "S/MIME two-year certificate (S/MIME BR 6.3.2 allows up to 825 days)",
+        "https://github.com/cabforum/smime",
+    ),
+    Profile(
+        "code-signing-1095", "code_signing", 1095, 30,
+        "code-signing three-year certificate (CS BR 6.3.2: at most 39 months before 2026)",
+        "https://github.com/cabforum/code-signing",
+    ),
+    Profile(
+        "other-730", "other", 730, 30,
+        "client-auth / document-signing / time-stamping leaf, two years (assumption)",
+        "assumption: no forum-wide limit",
+    ),
+)  # fmt: skip
+
+#: Every shipped profile by name.
+PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in _PROFILE_LIST})
+
+
+def get_profile(name: str) -> Profile:
+    """The shipped profile called ``name``.
+
+    Raises:
+        ValueError: no such profile.
+    """
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {name!r}") from None

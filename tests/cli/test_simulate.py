@@ -1,0 +1,68 @@
+"""revlab simulate: table, json and csv output; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from sim.cli import main
+from sim.incident import build_scenario, simulate
+
+
+def test_json_matches_the_library_timeline(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["simulate", "--scenario", "ocsp-eku-2020", "--param", "schedule=br", "--n", "5000",
+            "--seed", "4", "--format", "json"]  # fmt: skip
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    expected = simulate(build_scenario("ocsp-eku-2020", {"schedule": "br"}), n=5000, seed=4)
+    assert doc["timeline"][10]["broken"] == expected.overall.loc[10, "broken"]
+    assert doc["timeline"][0]["date"] == "2020-07-01"
+    assert set(doc["revocation_days"].values()) == {7.0}
+    assert doc["blast_radius"]["day"] == 7
+    assert doc["blast_radius"]["certificates"] == pytest.approx(
+        expected.overall.loc[7, "affected"] + expected.overall.loc[7, "broken"]
+    )
+
+
+def test_csv_has_one_row_per_day(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--scenario", "heartbleed-2014", "--param", "days=30",
+                 "--n", "2000", "--format", "csv"]) == 0  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == 30
+    assert rows[0]["date"] == "2014-04-07"
+    assert float(rows[29]["replaced"]) > float(rows[1]["replaced"])
+    assert all(float(r["broken"]) == 0 for r in rows)  # no mandate, nothing revoked
+
+
+def test_table_lists_states_and_blast_radius(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--scenario", "ocsp-eku-2020", "--n", "3000"]) == 0
+    out = capsys.readouterr().out
+    assert "broken" in out and "blast radius on day 7" in out and "GlobalSign" in out
+
+
+def test_list_names_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--list"]) == 0
+    names = capsys.readouterr().out.split()
+    assert names[0] == "ocsp-eku-2020" and "symantec-distrust-2018" in names
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--scenario", "ocsp-eku-2020", "--param", "cas=Nope"], "unknown CA or intermediate"),
+        (["--scenario", "ocsp-eku-2020", "--n", "0"], "n must be an integer >= 1"),
+        (["--scenario", "ocsp-eku-2020", "--param", "manual_never=2"], "manual_never must be in"),
+        (["--scenario", "ocsp-eku-2020", "--param", "oops"], "--param must look like key=value"),
+        (["--scenario", "nope"], "scenario must be one of"),
+        ([], "--scenario is required"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

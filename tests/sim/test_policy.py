@@ -1,0 +1,78 @@
+"""sim.policy: the TLS maximum-validity schedule and issuance profiles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sim.policy import PROFILES, Profile, get_profile, max_tls_validity_days, max_validity_rules
+
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize(
+    ("issued", "days"),
+    [
+        (dt.datetime(2019, 6, 1, tzinfo=UTC), 825),
+        (dt.datetime(2020, 9, 1, tzinfo=UTC), 398),
+        (dt.datetime(2026, 3, 14, tzinfo=UTC), 398),
+        (dt.datetime(2026, 3, 15, tzinfo=UTC), 200),
+        (dt.datetime(2027, 3, 15, tzinfo=UTC), 100),
+        (dt.datetime(2030, 1, 1, tzinfo=UTC), 47),
+    ],
+)
+def test_max_tls_validity_follows_the_ballots(issued: dt.datetime, days: int) -> None:
+    assert max_tls_validity_days(issued) == days
+
+
+def test_rules_come_from_the_shipped_csv_with_sources() -> None:
+    rules = max_validity_rules()
+    assert [r.max_days for r in rules] == [1185, 825, 398, 200, 100, 47]
+    assert all(r.source.startswith("https://") for r in rules)
+
+
+def test_naive_issuance_date_is_refused() -> None:
+    with pytest.raises(ValueError, match="issued must be a timezone-aware"):
+        max_tls_validity_days(dt.datetime(2020, 1, 1))
+
+
+def test_acme_renews_at_60_days_and_shortlived_is_160_hours() -> None:
+    assert get_profile("acme-90").renewal_period_days == 60
+    assert get_profile("le-shortlived").lifetime_days * 24 == pytest.approx(160)
+    assert {p.kind for p in PROFILES.values()} == {"tls", "smime", "code_signing", "other"}
+
+
+def test_tls_profile_is_capped_by_the_rule_in_force() -> None:
+    manual = get_profile("manual-397")
+    assert manual.lifetime_at(dt.datetime(2026, 11, 1, tzinfo=UTC)) == 200
+    assert manual.lifetime_at(dt.datetime(2025, 1, 1, tzinfo=UTC)) == 397
+    assert get_profile("smime-730").lifetime_at(dt.datetime(2026, 11, 1, tzinfo=UTC)) == 730
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lifetime_days": 0}, "lifetime_days must be a finite number > 0"),
+        ({"lifetime_days": -5}, "lifetime_days must be a finite number > 0"),
+        ({"renew_before_days": 90}, r"renew_before_days must be in \[0, lifetime_days"),
+        ({"kind": "email"}, "kind must be one of"),
+    ],
+)
+def test_bad_profile_is_refused_naming_the_parameter(
+    kwargs: dict[str, object], message: str
+) -> None:
+    base: dict[str, object] = {
+        "name": "x",
+        "kind": "tls",
+        "lifetime_days": 90,
+        "renew_before_days": 30,
+    }
+    base.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        Profile(**base)  # type: ignore[arg-type]
+
+
+def test_unknown_profile_name() -> None:
+    with pytest.raises(ValueError, match="profile must be one of"):
+        get_profile("manual-9000")
