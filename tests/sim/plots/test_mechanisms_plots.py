@@ -1,0 +1,90 @@
+"""sim.plots.mechanisms: what each figure draws, checked on a bare Figure."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from sim import mechanisms as M
+from sim.plots import mechanisms as P
+from sim.plots.style import PALETTE
+from tests.conftest import NOW
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return M.mechanism_table()
+
+
+def test_exposure_bars_draw_one_bar_per_mechanism_and_mark_never(table: pd.DataFrame) -> None:
+    ax = Figure().add_subplot()
+    returned = P.exposure_window_bars(table, scenario="leaf_blocked", horizon_days=30, ax=ax)
+    assert returned is ax
+    bars = ax.patches
+    assert len(bars) == len(M.Mechanism)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [M.LABELS[m] for m in M.Mechanism]
+    by_label = dict(zip(labels, bars, strict=True))
+    # Soft-fail OCSP never protects against a blocking attacker: a full-width vermilion bar.
+    soft = by_label["OCSP soft-fail"]
+    assert soft.get_width() == 30
+    assert to_hex(soft.get_facecolor()) == PALETTE["affected"].lower()
+    # A 7-day CRL is a 7-day bar.
+    assert by_label["CRL"].get_width() == pytest.approx(7.0)
+    texts = [t.get_text().strip() for t in ax.texts]
+    assert texts.count("never") == int(
+        sum(
+            math.isinf(d) or c == 0
+            for d, c in zip(
+                table["days_leaf_blocked"],
+                table["covered_leaf_blocked"],
+                strict=True,
+            )
+        )
+    )
+    assert any("covers 0.35%" in t for t in texts)  # CRLSets' partial coverage is written down
+
+
+def test_exposure_bars_for_2020_show_ocsp_never_and_onecrl_finite(table: pd.DataFrame) -> None:
+    ax = P.exposure_window_bars(table, scenario="intermediate_2020", ax=Figure().add_subplot())
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    texts = [t.get_text().strip() for t in ax.texts]
+    by_label = dict(zip(labels, texts, strict=True))
+    assert by_label["OCSP hard-fail"] == "never"
+    assert by_label["Firefox OneCRL"] != "never"
+
+
+def test_exposure_bars_refuse_an_unknown_scenario(table: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="scenario"):
+        P.exposure_window_bars(table, scenario="nope", ax=Figure().add_subplot())
+
+
+def test_clients_exposed_curve_draws_each_profile_and_the_total() -> None:
+    frame = M.client_exposure(
+        [100.0] * 10,
+        revocation_day=2,
+        protections=M.worst_case_protections(
+            M.Revocation(NOW, M.Target.INTERMEDIATE, self_vouching=True)
+        ),
+        mix=M.browser_mix(chrome=0.5, firefox=0.2, other=0.3),
+    )
+    ax = P.clients_exposed_curve(frame, ax=Figure().add_subplot())
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"chrome", "firefox", "other", "all clients"}
+    total = lines["all clients"].get_ydata()
+    assert list(total[-1:]) == pytest.approx([frame["exposed_all"].iloc[-1]])
+    assert total[-1] == pytest.approx(0.3)  # only clients that never check stay exposed
+
+
+def test_bandwidth_scatter_places_mechanisms_at_bytes_and_coverage(table: pd.DataFrame) -> None:
+    ax = P.bandwidth_vs_coverage(table, ax=Figure().add_subplot())
+    offsets = ax.collections[0].get_offsets()
+    assert len(offsets) == len(M.Mechanism)
+    points = {a.get_text(): tuple(a.xy) for a in ax.texts}
+    assert points["Short-lived certificates"] == (0.0, 1.0)
+    assert points["Chrome CRLSets"][1] == pytest.approx(0.0035)
+    assert ax.get_xscale() == "symlog"
