@@ -1,0 +1,19 @@
+"""The API's blueprints, one per resource."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from . import chain, health, hostprefix, hosts, openapi_view, registry
+
+__all__ = ["BLUEPRINTS"]
+
+#: Every blueprint, registered in this order by ``create_app``.
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    health.bp,
+    openapi_view.bp,
+    registry.bp,
+    chain.bp,
+    hosts.bp,
+    hostprefix.bp,
+)

@@ -1,0 +1,32 @@
+"""Small helpers shared by the views: the state of this app and JSON bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, request
+
+from ..errors import ApiError
+from ..service import ApiState
+
+__all__ = ["json_body", "state"]
+
+
+def state() -> ApiState:
+    """The `ApiState` of the current app."""
+    found: ApiState = current_app.extensions["revlab"]
+    return found
+
+
+def json_body() -> Any:
+    """The request's JSON body (whatever its Content-Type says).
+
+    Raises:
+        ApiError: 400 when the body is not JSON (deeply nested arrays included: the parser's
+            RecursionError is bad input, not a server error).
+    """
+    try:
+        return json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "the body must be a JSON document") from None

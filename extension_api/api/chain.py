@@ -1,0 +1,18 @@
+"""``POST /v1/chain``: the verdict on a chain the client already has."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from .. import service
+from ._common import json_body, state
+
+__all__ = ["bp"]
+
+bp = Blueprint("chain", __name__, url_prefix="/v1/chain")
+
+
+@bp.post("")
+def check() -> Response:
+    """The verdict on ``{"chain": [PEM or base64 DER, leaf first]}``."""
+    return jsonify(service.check_chain(state(), json_body()).to_json())

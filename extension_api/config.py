@@ -1,0 +1,242 @@
+"""Settings of the API, read from ``REVLAB_*`` environment variables (and ``DATABASE_URL``).
+
+Every setting has a default that is safe for a service deployed on the internet; tests and
+development loosen them explicitly (``REVLAB_ALLOW_HOSTS`` lets loopback through the SSRF
+guard, ``REVLAB_ALLOWED_PORTS`` widens the ports the chain fetcher may connect to).
+
+- ``REVLAB_DATA_DIR`` (default ``$XDG_DATA_HOME/revlab`` or ``~/.local/share/revlab``):
+  holds the SQLite file.
+- ``DATABASE_URL`` (default ``sqlite:///<data dir>/revlab.sqlite3``):
+  any SQLAlchemy URL.
+- ``REVLAB_ADMIN_TOKEN`` (default unset (imports disabled)):
+  bearer token for registry imports.
+- ``REVLAB_ALLOW_HOSTS`` (default empty):
+  hosts, IPs or CIDR networks the SSRF guard lets through.
+- ``REVLAB_ALLOWED_PORTS`` (default ``443,8443``):
+  ports the fetcher may connect to (``a-b`` ranges).
+- ``REVLAB_CONNECT_TIMEOUT`` (default ``5``):
+  seconds for the TCP connect.
+- ``REVLAB_HANDSHAKE_TIMEOUT`` (default ``5``):
+  seconds for the TLS handshake.
+- ``REVLAB_MAX_CHAIN`` (default ``10``):
+  most certificates accepted in a chain (posted or served).
+- ``REVLAB_HOST_TTL`` (default ``3600``):
+  seconds a fetched chain is reused.
+- ``REVLAB_UNKNOWN_TTL`` (default ``60``):
+  seconds a failed fetch is reused (no hammering of a dead host).
+- ``REVLAB_REGISTRY_MAX_AGE`` (default ``3600``):
+  Cache-Control max-age of ``GET /v1/registry``.
+- ``REVLAB_RATE_LIMIT`` (default ``600/minute``):
+  per-client limit on ``/v1``.
+- ``REVLAB_HOSTS_RATE_LIMIT`` (default ``60/minute``):
+  per-client limit on ``/v1/hosts`` (it opens connections).
+- ``REVLAB_RATELIMIT_STORAGE_URI`` (default ``memory://``):
+  flask-limiter storage (``redis://...`` for several hosts).
+- ``REVLAB_CORS_ORIGINS`` (default ``chrome-extension://*,moz-extension://*``):
+  allowed origins (``*`` = any id).
+- ``REVLAB_MAX_BODY`` (default ``262144``):
+  bytes accepted in a request body (imports: ``REVLAB_MAX_IMPORT_BODY``).
+- ``REVLAB_MAX_IMPORT_BODY`` (default ``16777216``):
+  bytes accepted by ``POST /v1/registry/import``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ConfigError", "Settings", "default_data_dir", "parse_ports"]
+
+#: Name of the SQLite file inside the data directory.
+DB_FILENAME = "revlab.sqlite3"
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The data directory: ``REVLAB_DATA_DIR``, else the XDG data home's ``revlab``."""
+    env = os.environ if environ is None else environ
+    if env.get("REVLAB_DATA_DIR"):
+        return Path(env["REVLAB_DATA_DIR"]).expanduser()
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "revlab"
+
+
+def parse_ports(text: str, *, name: str = "REVLAB_ALLOWED_PORTS") -> frozenset[int]:
+    """Parse ``443,8443,10000-10010`` into a set of ports.
+
+    Raises:
+        ConfigError: a part is not a port or a range of ports.
+    """
+    ports: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        lo_text, _, hi_text = part.partition("-")
+        try:
+            lo = int(lo_text)
+            hi = int(hi_text) if hi_text else lo
+        except ValueError:
+            raise ConfigError(f"{name}: {part!r} is not a port or a range a-b") from None
+        if not 1 <= lo <= hi <= 65535:
+            raise ConfigError(f"{name}: {part!r} is outside 1-65535")
+        # A range is stored as its bounds' members; 65535 ints at most.
+        ports.update(range(lo, hi + 1))
+    return frozenset(ports)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the API (see the module docstring for the variables).
+
+    Attributes:
+        data_dir: directory of the SQLite file.
+        database_url: SQLAlchemy URL; empty means SQLite under ``data_dir``.
+        admin_token: bearer token for imports; empty disables them.
+        allow_hosts: hostnames, IP addresses or networks the SSRF guard lets through.
+        allowed_ports: ports the chain fetcher may connect to.
+        connect_timeout: seconds for the TCP connect.
+        handshake_timeout: seconds for the TLS handshake.
+        max_chain: most certificates in a chain.
+        host_ttl: seconds a fetched chain is reused.
+        unknown_ttl: seconds a failed fetch is reused.
+        registry_max_age: Cache-Control max-age of the registry.
+        registry_refresh: seconds a worker trusts its in-memory registry before re-checking
+            the database for an import made by another worker.
+        rate_limit: per-client limit on ``/v1`` (flask-limiter syntax); empty disables.
+        hosts_rate_limit: per-client limit on ``/v1/hosts``; empty disables.
+        ratelimit_storage_uri: flask-limiter storage.
+        cors_origins: allowed origins; ``*`` inside an entry matches an extension id.
+        max_body: bytes accepted in a request body.
+        max_import_body: bytes accepted in an import body.
+    """
+
+    data_dir: Path
+    database_url: str = ""
+    admin_token: str = ""
+    allow_hosts: tuple[str, ...] = ()
+    allowed_ports: frozenset[int] = frozenset({443, 8443})
+    connect_timeout: float = 5.0
+    handshake_timeout: float = 5.0
+    max_chain: int = 10
+    host_ttl: int = 3600
+    unknown_ttl: int = 60
+    registry_max_age: int = 3600
+    registry_refresh: float = 1.0
+    rate_limit: str = "600/minute"
+    hosts_rate_limit: str = "60/minute"
+    ratelimit_storage_uri: str = "memory://"
+    cors_origins: tuple[str, ...] = ("chrome-extension://*", "moz-extension://*")
+    max_body: int = 256 * 1024
+    max_import_body: int = 16 * 1024 * 1024
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL to use (SQLite under the data directory by default)."""
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, when the database is the embedded default."""
+        if self.database_url:
+            prefix = "sqlite:///"
+            return Path(self.database_url[len(prefix) :]) if self.database_url.startswith(
+                prefix
+            ) else None
+        return self.data_dir / DB_FILENAME
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment.
+
+        Raises:
+            ConfigError: a variable has an unusable value (the message names it).
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {"data_dir": default_data_dir(env)}
+        text_vars = {
+            "database_url": ("REVLAB_DATABASE_URL", "DATABASE_URL"),
+            "admin_token": ("REVLAB_ADMIN_TOKEN",),
+            "rate_limit": ("REVLAB_RATE_LIMIT",),
+            "hosts_rate_limit": ("REVLAB_HOSTS_RATE_LIMIT",),
+            "ratelimit_storage_uri": ("REVLAB_RATELIMIT_STORAGE_URI",),
+        }
+        for field_name, names in text_vars.items():
+            for var in names:
+                if var in env:
+                    values[field_name] = env[var].strip()
+                    break
+        if "REVLAB_ALLOW_HOSTS" in env:
+            values["allow_hosts"] = _split(env["REVLAB_ALLOW_HOSTS"])
+        if "REVLAB_CORS_ORIGINS" in env:
+            values["cors_origins"] = _split(env["REVLAB_CORS_ORIGINS"])
+        if "REVLAB_ALLOWED_PORTS" in env:
+            values["allowed_ports"] = parse_ports(env["REVLAB_ALLOWED_PORTS"])
+        numbers: dict[str, tuple[str, type]] = {
+            "connect_timeout": ("REVLAB_CONNECT_TIMEOUT", float),
+            "handshake_timeout": ("REVLAB_HANDSHAKE_TIMEOUT", float),
+            "max_chain": ("REVLAB_MAX_CHAIN", int),
+            "host_ttl": ("REVLAB_HOST_TTL", int),
+            "unknown_ttl": ("REVLAB_UNKNOWN_TTL", int),
+            "registry_max_age": ("REVLAB_REGISTRY_MAX_AGE", int),
+            "registry_refresh": ("REVLAB_REGISTRY_REFRESH", float),
+            "max_body": ("REVLAB_MAX_BODY", int),
+            "max_import_body": ("REVLAB_MAX_IMPORT_BODY", int),
+        }
+        for field_name, (var, kind) in numbers.items():
+            if var in env:
+                try:
+                    values[field_name] = kind(env[var])
+                except ValueError:
+                    raise ConfigError(f"{var}: {env[var]!r} is not a number") from None
+        return cls(**values).checked()
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """A copy with fields replaced (lower-case field names; unknown keys are ignored).
+
+        Raises:
+            ConfigError: a resulting value is unusable.
+        """
+        names = {f.name for f in fields(self)}
+        chosen = {k: v for k, v in overrides.items() if k in names}
+        if "allowed_ports" in chosen and isinstance(chosen["allowed_ports"], str):
+            chosen["allowed_ports"] = parse_ports(chosen["allowed_ports"])
+        if "data_dir" in chosen:
+            chosen["data_dir"] = Path(chosen["data_dir"])
+        for key in ("allow_hosts", "cors_origins"):
+            if key in chosen and isinstance(chosen[key], str):
+                chosen[key] = _split(chosen[key])
+        return replace(self, **chosen).checked()
+
+    def checked(self) -> Settings:
+        """Self, after checking ranges and the allow-list.
+
+        Raises:
+            ConfigError: a value is unusable.
+        """
+        for name in ("connect_timeout", "handshake_timeout"):
+            if not 0 < getattr(self, name) <= 60:
+                raise ConfigError(f"{name}: must be between 0 and 60 seconds")
+        if not 1 <= self.max_chain <= 50:
+            raise ConfigError("max_chain: must be between 1 and 50")
+        for entry in self.allow_hosts:
+            if "/" in entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ConfigError(
+                        f"REVLAB_ALLOW_HOSTS: {entry!r} is not a network"
+                    ) from None
+        if self.max_body < 1024 or self.max_import_body < 1024:
+            raise ConfigError("max_body and max_import_body: must be at least 1024 bytes")
+        return self

@@ -1,0 +1,80 @@
+"""Plumbing that protects the service: rate limits, CORS for extensions, log redaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask
+from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from .api import chain, hostprefix, hosts, registry
+from .config import Settings
+
+__all__ = ["RedactHosts", "init_app", "origin_patterns"]
+
+# A request line or URL that names a host: /v1/hosts/<host> (its query string included).
+_HOST_PATH = re.compile(r"(/v1/hosts/)[^\s\"?]*(\?[^\s\"]*)?")
+
+
+class RedactHosts(logging.Filter):
+    """Replace hostnames in request paths by ``<redacted>`` (DESIGN.md: no hostnames logged)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the message and its arguments; never drops a record."""
+        if isinstance(record.msg, str):
+            record.msg = _HOST_PATH.sub(r"\1<redacted>", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _HOST_PATH.sub(r"\1<redacted>", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: _HOST_PATH.sub(r"\1<redacted>", v) if isinstance(v, str) else v
+                for k, v in record.args.items()
+            }
+        return True
+
+
+def origin_patterns(origins: tuple[str, ...]) -> list[re.Pattern[str]]:
+    """Compile allowed origins; ``*`` stands for one extension id (letters, digits, - _ .)."""
+    return [
+        re.compile("^" + re.escape(o).replace(r"\*", r"[A-Za-z0-9._-]+") + "$")
+        for o in origins
+    ]
+
+
+def _redact_request_logs() -> None:
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactHosts) for f in logger.filters):
+            logger.addFilter(RedactHosts())
+
+
+def init_app(app: Flask, settings: Settings) -> Limiter:
+    """Install rate limits, CORS and log redaction; returns the limiter."""
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.ratelimit_storage_uri,
+        headers_enabled=True,
+        default_limits=[],
+    )
+    if settings.rate_limit:
+        for blueprint in (registry.bp, chain.bp, hosts.bp, hostprefix.bp):
+            limiter.limit(settings.rate_limit)(blueprint)
+    if settings.hosts_rate_limit:
+        limiter.limit(settings.hosts_rate_limit)(hosts.bp)
+    CORS(
+        app,
+        resources={r"/v1/*": {"origins": origin_patterns(settings.cors_origins)}},
+        methods=["GET", "POST"],
+        allow_headers=["Content-Type", "If-None-Match"],
+        expose_headers=["ETag"],
+        max_age=86400,
+    )
+    _redact_request_logs()
+    return limiter

@@ -1,0 +1,100 @@
+"""``revlab check HOST[:PORT]``: read the chain a site serves and give its verdict.
+
+The same code as ``GET /v1/hosts/<host>``: the fetcher with its SSRF guard (loopback and
+private addresses are refused unless ``--allow-host`` or ``REVLAB_ALLOW_HOSTS`` names them),
+then `sim.registry.match` against the shipped 2020 list (plus ``--registry FILE``).
+
+Exit codes: 0 clean, 1 affected / affected_key / dangerous_responder, 2 input error,
+3 unknown (the chain could not be read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from sim.cli import CliError
+from sim.registry import RegistryImportError, VerdictKind, shipped_registry
+
+__all__ = ["EXIT_CODES", "HELP", "NAME", "add_arguments", "run"]
+
+NAME = "check"
+HELP = "Read the certificate chain a TLS server serves and say whether it is affected."
+
+#: Exit code per verdict.
+EXIT_CODES: dict[VerdictKind, int] = {
+    VerdictKind.CLEAN: 0,
+    VerdictKind.AFFECTED: 1,
+    VerdictKind.AFFECTED_KEY: 1,
+    VerdictKind.DANGEROUS_RESPONDER: 1,
+    VerdictKind.UNKNOWN: 3,
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``revlab check``."""
+    parser.add_argument("target", metavar="HOST[:PORT]", help="e.g. example.com or [::1]:8443")
+    parser.add_argument("--timeout", type=float, default=5.0, help="connect and handshake "
+                        "timeout in seconds (default 5)")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="HOST|IP|CIDR",
+                        help="let this host or network through the SSRF guard (repeatable)")
+    parser.add_argument("--registry", type=Path, metavar="FILE", help="also match against "
+                        "this list (our CSV, a PEM bundle or a CCADB CSV)")
+    parser.add_argument("--ca-label", default="", help="CA label for a PEM/CCADB --registry")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fetch, match, print; the exit code follows the verdict."""
+    # extension_api is imported here so that `sim` stays importable without Flask.
+    from extension_api.fetcher import FetchPolicy, GuardError, HostError, fetch_chain, parse_target
+    from extension_api.service import verdict_for_cached
+    from extension_api.storage import CachedChain, host_sha256
+
+    try:
+        host, port = parse_target(args.target)
+    except HostError as exc:
+        raise CliError(str(exc)) from None
+    if not 0 < args.timeout <= 60:
+        raise CliError("--timeout must be between 0 and 60 seconds")
+    registry = shipped_registry()
+    if args.registry is not None:
+        try:
+            data = args.registry.read_bytes()
+        except OSError as exc:
+            raise CliError(f"{args.registry}: cannot read ({exc.strerror})") from None
+        try:
+            registry = registry.imported(data, source=str(args.registry), ca_label=args.ca_label)
+        except RegistryImportError as exc:
+            raise CliError(str(exc)) from None
+    env_allow = tuple(h.strip() for h in os.environ.get("REVLAB_ALLOW_HOSTS", "").split(","))
+    policy = FetchPolicy(
+        allow_hosts=tuple(h for h in (*env_allow, *args.allow_host) if h),
+        allowed_ports=frozenset(),  # the user picks the port on their own command line
+        connect_timeout=args.timeout,
+        handshake_timeout=args.timeout,
+    )
+    try:
+        result = fetch_chain(host, port, policy)
+    except GuardError as exc:
+        raise CliError(f"{host}:{port}: {exc} (use --allow-host to check it anyway)") from None
+    cached = CachedChain(host, port, host_sha256(host), result.address, result.chain,
+                         result.error, result.truncated, 0.0, 0.0)
+    verdict = verdict_for_cached(cached, registry)
+    if args.json:
+        out = verdict.to_json()
+        out["served"] = {"host": host, "port": port, "address": result.address,
+                         "error": result.error, "truncated": result.truncated}
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{host}:{port}: {verdict.kind.value}")
+        print(f"  {verdict.summary}")
+        for reason in verdict.reasons:
+            print(f"  - {reason}")
+        for i, c in enumerate(verdict.chain):
+            print(f"  [{i}] {c.sha256}  {c.subject or c.error}")
+        if verdict.remedy_owner:
+            print(f"  What to do: {verdict.remedy_owner}")
+    return EXIT_CODES[verdict.kind]

@@ -1,0 +1,82 @@
+"""``revlab check HOST[:PORT]``: the verdicts of the API, from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.pki import Hierarchy
+from tests.conftest import NOW
+from tests.extension_api.tls_servers import affected_intermediate_pem, hierarchy, serve
+
+ALLOW = ["--allow-host", "127.0.0.1", "--timeout", "1"]
+
+
+@pytest.fixture(scope="module")
+def pki() -> Hierarchy:
+    """Root -> ica -> leaf, and ica2 (same key as ica) -> leaf2."""
+    return hierarchy(NOW, reissue=True)
+
+
+def test_check_reports_affected_with_the_ca_label_and_exit_1(
+    pki: Hierarchy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(tmp_path, [pki["leaf"].pem, affected_intermediate_pem(0)],
+               pki["leaf"].key_pem()) as server:
+        code = main(["check", server.target, *ALLOW])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith(f"{server.target}: affected\n")
+    assert "AC Camerfirma" in out
+
+
+def test_check_reports_clean_with_exit_0_and_json(
+    pki: Hierarchy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(tmp_path, [pki["leaf"].pem, pki["ica"].pem], pki["leaf"].key_pem()) as server:
+        code = main(["check", server.target, *ALLOW, "--json"])
+    body = json.loads(capsys.readouterr().out)
+    assert (code, body["verdict"]) == (0, "clean")
+    assert [c["sha256"] for c in body["chain"]] == [pki["leaf"].sha256, pki["ica"].sha256]
+
+
+def test_check_reports_affected_key_for_a_reissue_of_a_listed_intermediate(
+    pki: Hierarchy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listed = tmp_path / "listed.pem"
+    listed.write_bytes(pki["ica"].pem)
+    with serve(tmp_path, [pki["leaf2"].pem, pki["ica2"].pem], pki["leaf2"].key_pem()) as server:
+        code = main(["check", server.target, *ALLOW, "--registry", str(listed),
+                     "--ca-label", "Lab CA"])
+    assert code == 1
+    assert capsys.readouterr().out.startswith(f"{server.target}: affected_key\n")
+
+
+@pytest.mark.parametrize("mode", ["close", "silent"])
+def test_check_reports_unknown_with_exit_3_when_the_server_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    with serve(tmp_path, mode=mode) as server:  # type: ignore[arg-type]
+        code = main(["check", server.target, "--allow-host", "127.0.0.1", "--timeout", "0.5"])
+    assert code == 3
+    assert ": unknown\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["check", "127.0.0.1:1"], "loopback address"),
+     (["check", "169.254.169.254"], "link-local"),
+     (["check", "0177.0.0.1"], "canonical"),
+     (["check", "example.com:70000"], "port"),
+     (["check", "[::1"], "IPv6"),
+     (["check", "127.0.0.1", "--timeout", "0"], "--timeout")],
+)
+def test_check_input_errors_are_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err

@@ -1,0 +1,117 @@
+"""``revlab serve``: gunicorn with two workers, the SQLite file, and concurrent cache writes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import NOW, REPO
+from tests.extension_api.tls_servers import hierarchy, serve
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(port: int, path: str) -> tuple[int, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
+    """``revlab serve`` on a free port with 2 workers; yields (port, data dir, first lines)."""
+    port = _free_port()
+    data = tmp_path / "data"
+    env = {**os.environ, "REVLAB_DATA_DIR": str(data), "REVLAB_ALLOW_HOSTS": "127.0.0.1",
+           "REVLAB_ALLOWED_PORTS": "1-65535", "REVLAB_RATE_LIMIT": "",
+           "REVLAB_HOSTS_RATE_LIMIT": "", "REVLAB_HANDSHAKE_TIMEOUT": "2"}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
+         "serve", "--port", str(port), "--workers", "2"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if _get(port, "/healthz")[0] == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield port, data, lines
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@pytest.mark.slow
+def test_serve_prints_the_url_and_database_and_seeds_the_registry(
+    server: tuple[int, Path, list[str]],
+) -> None:
+    port, data, lines = server
+    assert lines[0].startswith(f"Revocation Lab API: http://127.0.0.1:{port}/")
+    assert lines[1].strip() == f"Database: {data / 'revlab.sqlite3'}"
+    status, body = _get(port, "/v1/registry")
+    assert (status, len(body["entries"])) == (200, 293)
+
+
+@pytest.mark.slow
+def test_two_workers_writing_the_host_cache_at_once_lose_nothing(
+    server: tuple[int, Path, list[str]], tmp_path: Path
+) -> None:
+    port, data, _ = server
+    pki = hierarchy(NOW)
+    with ExitStack() as stack:
+        sites = [
+            stack.enter_context(serve(tmp_path, [pki["leaf"].pem, pki["ica"].pem],
+                                      pki["leaf"].key_pem()))
+            for _ in range(16)
+        ]
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(
+                lambda s: _get(port, f"/v1/hosts/127.0.0.1?port={s.port}"), sites
+            ))
+    assert [(status, body["verdict"]) for status, body in answers] == [(200, "clean")] * 16
+    with sqlite3.connect(data / "revlab.sqlite3") as db:
+        stored = {row[0] for row in db.execute("SELECT port FROM host_checks")}
+    assert stored == {s.port for s in sites}
+    # Every row is visible to the k-anonymity lookup as well.
+    import hashlib
+
+    prefix = hashlib.sha256(b"127.0.0.1").hexdigest()[:4]
+    status, bucket = _get(port, f"/v1/hostprefix/{prefix}")
+    assert status == 200
+    assert {h["port"] for h in bucket["hosts"]} == stored

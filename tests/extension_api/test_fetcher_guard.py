@@ -1,0 +1,155 @@
+"""The SSRF guard of the chain fetcher: what it refuses, and that it never connects to it.
+
+Every test here runs with the socket layer patched (``no_connections``): if the guard let a
+refused address through, the connection attempt itself would fail the test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from extension_api.fetcher import (
+    FetchPolicy,
+    GuardError,
+    HostError,
+    fetch_chain,
+    normalise_host,
+    parse_target,
+)
+
+REFUSED = [
+    ("169.254.169.254", "link-local"),  # cloud metadata
+    ("0.0.0.0", "unspecified"),
+    ("127.0.0.1", "loopback"),
+    ("127.8.9.10", "loopback"),
+    ("10.1.2.3", "private"),
+    ("172.16.0.1", "private"),
+    ("192.168.1.1", "private"),
+    ("100.64.0.1", "shared"),
+    ("224.0.0.1", "multicast"),
+    ("240.0.0.1", "reserved"),
+    ("255.255.255.255", "reserved"),
+    ("::1", "loopback"),
+    ("::", "unspecified"),
+    ("fe80::1", "link-local"),
+    ("fc00::1", "private"),
+    ("ff02::1", "multicast"),
+    ("::ffff:127.0.0.1", "IPv4-mapped"),
+    ("::ffff:169.254.169.254", "IPv4-mapped"),
+    ("2002:7f00:1::1", "6to4"),
+    ("64:ff9b::7f00:1", "reserved|translated"),
+]
+
+
+@pytest.mark.parametrize(("address", "why"), REFUSED)
+def test_guard_refuses_non_public_address_literals(
+    address: str, why: str, no_connections: list[Any]
+) -> None:
+    host = normalise_host(address)
+    with pytest.raises(GuardError, match=why):
+        fetch_chain(host, 443, FetchPolicy())
+    assert no_connections == []
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "10.0.0.7", "::ffff:127.0.0.1", "::1"])
+def test_guard_refuses_a_name_that_resolves_to_a_forbidden_address(
+    address: str, no_connections: list[Any], fake_dns: dict[str, list[str]]
+) -> None:
+    fake_dns["evil.example"] = [address]
+    with pytest.raises(GuardError, match="refused"):
+        fetch_chain("evil.example", 443, FetchPolicy())
+    assert no_connections == []
+
+
+def test_guard_refuses_a_name_with_one_forbidden_address_among_public_ones(
+    no_connections: list[Any], fake_dns: dict[str, list[str]]
+) -> None:
+    fake_dns["mixed.example"] = ["93.184.216.34", "10.0.0.1"]
+    with pytest.raises(GuardError, match=r"10\.0\.0\.1 is a private address"):
+        fetch_chain("mixed.example", 443, FetchPolicy())
+    assert no_connections == []
+
+
+def test_guard_refuses_a_port_outside_the_allowed_set(no_connections: list[Any]) -> None:
+    with pytest.raises(GuardError, match="port 22 is not allowed"):
+        fetch_chain("93.184.216.34", 22, FetchPolicy(allowed_ports=frozenset({443})))
+    assert no_connections == []
+
+
+def test_guard_reports_a_name_that_does_not_resolve(
+    no_connections: list[Any], fake_dns: dict[str, list[str]]
+) -> None:
+    with pytest.raises(GuardError, match="does not resolve"):
+        fetch_chain("nowhere.example", 443, FetchPolicy())
+
+
+def test_guard_connects_to_the_vetted_address_only(
+    no_connections: list[Any], fake_dns: dict[str, list[str]]
+) -> None:
+    # A public address passes the guard: the fetcher then connects to exactly that address
+    # (resolved once; our patched socket layer records the attempt and stops it).
+    fake_dns["public.example"] = ["93.184.216.34"]
+    with pytest.raises(AssertionError, match=r"93\.184\.216\.34"):
+        fetch_chain("public.example", 443, FetchPolicy())
+    assert no_connections == [("93.184.216.34", 443)]
+
+
+def test_allow_list_lets_loopback_through_by_address_or_network() -> None:
+    from extension_api.fetcher import vetted_addresses
+
+    assert [str(a) for a in vetted_addresses(
+        "127.0.0.1", 8443, FetchPolicy(allow_hosts=("127.0.0.0/8",))
+    )] == ["127.0.0.1"]
+    with pytest.raises(GuardError):
+        vetted_addresses("127.0.0.2", 443, FetchPolicy(allow_hosts=("127.0.0.1",)))
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "017700000001",
+     "0251.0376.0251.0376", "169.254.43518"],
+)
+def test_numeric_ip_spellings_are_refused_as_input(spelling: str) -> None:
+    with pytest.raises(HostError, match="canonical"):
+        normalise_host(spelling)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "a..b", "-a.example", "a-.example", "a_b.example", "x" * 64 + ".example",
+     "exa mple.com", "example.com/path", "user@example.com", "fe80::1%eth0", "[::1",
+     "a.b.c." * 50, "xn--.example", "a\u3002\u3002b.example", "\u00fc" * 70 + ".example"],
+)
+def test_invalid_hostnames_are_refused(bad: str) -> None:
+    with pytest.raises(HostError):
+        normalise_host(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Example.COM.", "example.com"),
+        ("b\u00fccher.example", "xn--bcher-kva.example"),
+        ("[::ffff:7f00:1]", "::ffff:7f00:1"),
+        ("192.0.2.1", "192.0.2.1"),
+    ],
+)
+def test_hosts_are_normalised(raw: str, expected: str) -> None:
+    assert normalise_host(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("example.com", ("example.com", 443)), ("example.com:8443", ("example.com", 8443)),
+     ("[2001:db8::1]:853", ("2001:db8::1", 853)), ("2001:db8::1", ("2001:db8::1", 443))],
+)
+def test_targets_split_into_host_and_port(target: str, expected: tuple[str, int]) -> None:
+    assert parse_target(target) == expected
+
+
+@pytest.mark.parametrize("target", ["example.com:0", "example.com:99999", "example.com:x"])
+def test_targets_with_a_bad_port_are_refused(target: str) -> None:
+    with pytest.raises(HostError, match="port"):
+        parse_target(target)
