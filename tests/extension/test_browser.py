@@ -1,0 +1,352 @@
+"""End to end: the extension in real headless Chromium, against the real API on loopback.
+
+Two HTTPS sites run on 127.0.0.1 under test hostnames (Chromium maps them with
+``--host-resolver-rules``): ``affected.test`` serves a generated leaf followed by a REAL 2020
+affected intermediate (QuoVadis Qualified Web ICA G1, from sim/data/incident-2020);
+``clean.test`` serves a generated leaf followed by a REAL unlisted intermediate (from the
+extension's fixtures, taken from the CCADB snapshot). The API (``extension_api.create_app``)
+runs in a thread with loopback allowed for host checks and its fetcher's resolver mapping the
+test hostnames to 127.0.0.1; a WSGI middleware records every request it receives.
+
+Chromium is Debian's (``/usr/bin/chromium``), started by Playwright with the new headless mode,
+a fresh profile and the flags that keep it from reaching Google.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib.util
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from cryptography import x509
+
+from sim.loader import load_pem_bundle
+from tests.conftest import REPO, require, require_tool
+
+from .sites import Backend, TlsSite, loopback_resolver, with_resolver
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+EXTENSION = REPO / "extension" / "src"
+FIXTURES = REPO / "extension" / "test" / "fixtures"
+AFFECTED_SHA256 = "04ecba8f92bff7458c4a5e7c69261fc7e2ef52d5af54fbdd92b17141bbe0651f"
+AFFECTED_NAME = "QuoVadis Qualified Web ICA G1"
+AFFECTED_CA = "QuoVadis (DigiCert group)"
+HOSTS = ("affected.test", "clean.test")
+#: Chromium's Japanese UI strings (Debian package chromium-l10n): without them the browser's
+#: language falls back to English whatever --lang says.
+CHROMIUM_JA = Path("/usr/lib/chromium/locales/ja.pak")
+#: Upper bound of every wait for the browser (a wait, not an assertion about speed).
+WAIT_S = 20.0
+
+#: Flags that keep Chromium on loopback and quiet (DESIGN: nothing connects outside loopback).
+QUIET_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--dns-prefetch-disable",
+)
+
+T = TypeVar("T")
+
+
+def _wait_for(what: str, probe: Callable[[], T | None]) -> T:
+    """Poll ``probe`` until it returns a value that is not None (at most WAIT_S)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        value = probe()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def _chromium() -> str:
+    path = require_tool("chromium")
+    require(
+        importlib.util.find_spec("playwright") is not None,
+        "the playwright Python package is not installed (pip install -e '.[dev]')",
+    )
+    return path
+
+
+@dataclass
+class Lab:
+    """The two sites and the backend."""
+
+    affected: TlsSite
+    clean: TlsSite
+    backend: Backend
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Start the two HTTPS sites and the API (with loopback host checks allowed)."""
+    _chromium()
+    from extension_api import create_app
+    from extension_api.fetcher import fetch_chain
+
+    pem = (REPO / "sim/data/incident-2020/affected_intermediates.pem").read_bytes()
+    record = next(r for r in load_pem_bundle(pem, "shipped") if r.sha256 == AFFECTED_SHA256)
+    assert record.certificate is not None and record.der is not None
+    clean_der = (FIXTURES / "clean_real.der").read_bytes()
+    clean_cert = x509.load_der_x509_certificate(clean_der)
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    now = dt.datetime.now(dt.UTC)  # the browser checks validity against its own clock
+    stack = contextlib.ExitStack()
+    affected = TlsSite(
+        "affected.test", record.certificate, record.certificate.public_bytes(Encoding.PEM), now
+    ).start()
+    stack.callback(affected.stop)
+    clean = TlsSite("clean.test", clean_cert, clean_cert.public_bytes(Encoding.PEM), now).start()
+    stack.callback(clean.stop)
+    app = create_app(
+        {
+            "data_dir": str(tmp_path_factory.mktemp("revlab-data")),
+            "allow_hosts": ("127.0.0.1", *HOSTS),
+            "allowed_ports": f"{affected.port},{clean.port}",
+            "rate_limit": "",
+            "hosts_rate_limit": "",
+            "connect_timeout": 3.0,
+            "handshake_timeout": 3.0,
+        }
+    )
+    state = app.extensions["revlab"]
+    state.fetch = with_resolver(fetch_chain, loopback_resolver(HOSTS))
+    backend = Backend(app).start()
+    stack.callback(backend.stop)
+    with stack:
+        yield Lab(affected, clean, backend)
+
+
+class Browser:
+    """Chromium with the extension loaded, and helpers to read its state."""
+
+    def __init__(self, context: Any):
+        """Wrap a persistent context whose extension service worker is running."""
+        self.context = context
+        worker = _wait_for(
+            "the extension's service worker",
+            lambda: context.service_workers[0] if context.service_workers else None,
+        )
+        self.worker = worker
+        self.extension_id = worker.url.split("/")[2]
+        # Playwright can report the worker before its script has run: wait until it has.
+        _wait_for(
+            "the service worker's script",
+            lambda: True if worker.evaluate("globalThis.revlabReady === true") else None,
+        )
+
+    def configure(self, **settings: str) -> None:
+        """Store extension settings (what the options page does)."""
+        self.worker.evaluate("(s) => chrome.storage.local.set(s)", settings)
+
+    def open(self, url: str) -> Any:
+        """A new tab at ``url``."""
+        page = self.context.new_page()
+        page.goto(url, wait_until="load")
+        return page
+
+    def tab_id(self, url: str) -> int:
+        """The id of the tab showing ``url``."""
+        tab_id = _wait_for(
+            f"a tab at {url}",
+            lambda: self.worker.evaluate(
+                "async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id ?? null",
+                url,
+            ),
+        )
+        return int(tab_id)
+
+    def tab_state(self, tab_id: int, expect: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The extension's stored state for a tab, once ``expect`` accepts it."""
+
+        def probe() -> dict[str, Any] | None:
+            state = self.worker.evaluate(
+                "async (id) => (await chrome.storage.session.get(`tab:${id}`))[`tab:${id}`]"
+                " ?? null",
+                tab_id,
+            )
+            return state if state is not None and expect(state) else None
+
+        return _wait_for(f"the state of tab {tab_id}", probe)
+
+    def badge_text(self, tab_id: int) -> str:
+        """The toolbar badge text of a tab."""
+        return str(self.worker.evaluate("(id) => chrome.action.getBadgeText({tabId: id})", tab_id))
+
+    def badge_title(self, tab_id: int) -> str:
+        """The toolbar button's title (tooltip) for a tab."""
+        return str(self.worker.evaluate("(id) => chrome.action.getTitle({tabId: id})", tab_id))
+
+    def popup(self, tab_id: int) -> Any:
+        """The popup's page for a tab, rendered."""
+        page = self.context.new_page()
+        page.goto(f"chrome-extension://{self.extension_id}/popup/popup.html?tabId={tab_id}")
+        page.wait_for_selector("body[data-ready='1']")
+        return page
+
+
+@pytest.fixture
+def launch(lab: Lab, tmp_path: Path) -> Iterator[Callable[..., Browser]]:
+    """Start Chromium (fresh profile) with the extension; closes every browser at the end."""
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    contexts: list[Any] = []
+    with sync_playwright() as pw:
+
+        def start(language: str = "en-US") -> Browser:
+            profile = tmp_path / f"chromium-profile-{len(contexts)}"  # fresh every launch
+            env: dict[str, str | float | bool] = {
+                **os.environ,
+                "LANGUAGE": language.split("-")[0],
+                "LANG": f"{language.replace('-', '_')}.UTF-8",
+            }
+            context = pw.chromium.launch_persistent_context(
+                profile,
+                executable_path=executable,
+                headless=False,  # the new headless mode is asked for in the flags
+                ignore_default_args=["--disable-extensions"],
+                args=[
+                    *QUIET_FLAGS,
+                    f"--lang={language}",
+                    f"--disable-extensions-except={EXTENSION}",
+                    f"--load-extension={EXTENSION}",
+                    "--ignore-certificate-errors",
+                    "--host-resolver-rules=" + ", ".join(f"MAP {h} 127.0.0.1" for h in HOSTS),
+                ],
+                env=env,
+                locale=language,
+                timeout=30_000,
+            )
+            contexts.append(context)
+            return Browser(context)
+
+        yield start
+        for context in contexts:
+            context.close()
+
+
+def _requests_with_hostnames(lab: Lab) -> list[str]:
+    forms = [form for host in HOSTS for form in (host, host.split(".")[0])]
+    return [line for line in lab.backend.log.snapshot() if any(f in line for f in forms)]
+
+
+def test_default_mode_sends_no_hostname_and_direct_checks_warn_on_the_affected_site(
+    lab: Lab, launch: Callable[..., Browser]
+) -> None:
+    """Private by default; with direct host checks, '!' on the affected site only."""
+    browser = launch()
+    browser.configure(backendUrl=lab.backend.url)  # the privacy mode stays the default
+    assert browser.worker.evaluate("chrome.storage.local.get('mode')") == {}
+    # Default (private) mode: both sites visited, the extension handles both navigations...
+    for site in (lab.affected, lab.clean):
+        page = browser.open(site.url)
+        tab = browser.tab_id(site.url)
+        state = browser.tab_state(tab, lambda s: s.get("status") == "not_checked")
+        assert state["host"] == site.host
+        assert browser.badge_text(tab) == ""
+        page.close()
+    # ...and the backend heard only the registry download, never a hostname.
+    _wait_for("the registry download", lambda: True if lab.backend.log.snapshot() else None)
+    assert _requests_with_hostnames(lab) == []
+    assert {line.split("?")[0] for line in lab.backend.log.snapshot()} == {"GET /v1/registry"}
+
+    browser.configure(mode="direct", backendUrl=lab.backend.url)
+    affected = browser.open(lab.affected.url)
+    clean = browser.open(lab.clean.url)
+    affected_tab = browser.tab_id(lab.affected.url)
+    clean_tab = browser.tab_id(lab.clean.url)
+    a = browser.tab_state(affected_tab, lambda s: "verdict" in s)
+    c = browser.tab_state(clean_tab, lambda s: "verdict" in s)
+    assert a["verdict"]["verdict"] == "affected", a["verdict"].get("summary")
+    assert c["verdict"]["verdict"] == "clean", c["verdict"].get("summary")
+    assert browser.badge_text(affected_tab) == "!"
+    assert browser.badge_text(clean_tab) == ""
+    assert browser.badge_title(affected_tab) == (
+        f"Affected: the {AFFECTED_CA} intermediate {AFFECTED_NAME} on this site's chain must be "
+        "revoked."
+    )
+    assert f"GET /v1/hosts/affected.test?port={lab.affected.port}" in lab.backend.log.snapshot()
+
+    popup = browser.popup(affected_tab)
+    rows = dict(
+        zip(
+            popup.locator("#rows dt").all_inner_texts(),
+            popup.locator("#rows dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert popup.locator("#headline").inner_text() == (
+        "This site's certificate chain runs through an intermediate that must be revoked."
+    )
+    assert rows["Intermediate"] == AFFECTED_NAME
+    assert rows["Certificate authority"] == AFFECTED_CA
+    assert rows["SHA-256 fingerprint"].replace(":", "").lower() == AFFECTED_SHA256
+    assert rows["Status"] == "revoked (the deadline was 2020-07-08)"
+    assert popup.locator("#owner-text").inner_text().startswith("Only swap the served intermediate")
+    assert popup.locator("#lesson-link").get_attribute("href") == (
+        f"{lab.backend.url}/notebooks/02_ocsp_delegated_responder.ipynb"
+    )
+    # The options page: the settings as stored, and "check this site now" for the clean site.
+    options = browser.context.new_page()
+    options.goto(
+        f"chrome-extension://{browser.extension_id}/options/options.html"
+        f"?host=clean.test:{lab.clean.port}&tabId={clean_tab}"
+    )
+    assert options.locator("#backend").input_value() == lab.backend.url
+    assert options.locator("input[name='mode'][value='direct']").is_checked()
+    assert "your browsing history" in options.locator("label.mode").nth(2).inner_text()
+    options.locator("#check-now").click()
+    options.wait_for_selector("#check-result[data-verdict='clean']")
+    assert options.locator("#check-result").inner_text() == (
+        "Clean: No known problem with this site's certificate chain."
+    )
+    for page in (affected, clean, popup, options):
+        page.close()
+
+
+def test_popup_is_in_japanese_for_a_japanese_browser(
+    lab: Lab, launch: Callable[..., Browser]
+) -> None:
+    """With the browser's language set to Japanese, the popup speaks Japanese."""
+    require(
+        CHROMIUM_JA.exists(),
+        f"{CHROMIUM_JA} is absent: Chromium's Japanese UI needs Debian's chromium-l10n package",
+    )
+    browser = launch("ja")
+    assert browser.worker.evaluate("chrome.i18n.getUILanguage()").startswith("ja")
+    browser.configure(mode="direct", backendUrl=lab.backend.url)
+    browser.open(lab.affected.url)
+    tab = browser.tab_id(lab.affected.url)
+    browser.tab_state(tab, lambda s: "verdict" in s)
+    assert browser.badge_text(tab) == "!"
+    popup = browser.popup(tab)
+    assert popup.locator("#headline").inner_text() == (
+        "このサイトの証明書チェーンは、失効対象の中間証明書を経由しています。"
+    )
+    labels = popup.locator("#rows dt").all_inner_texts()
+    assert labels[:3] == ["サイト", "中間証明書", "正式名"]
+    assert "認証局" in labels
+    assert AFFECTED_NAME in popup.locator("#rows").inner_text()
+    assert popup.locator("#visitor h2").inner_text() == "あなたにできること"
+    assert (popup.locator("html").get_attribute("lang") or "").startswith("ja")
