@@ -10,9 +10,11 @@ Answers are pre-signed, so a request costs a parse and a lookup. Every answer is
 CertID of an issuer we do not serve ``unauthorized``, an unexpected failure ``internalError``;
 never an HTML 500.
 
-``create_ocsp_app()`` is a standalone app for gunicorn::
+``create_ocsp_app()`` is a standalone WSGI app for gunicorn, and ``create_ocsp_asgi_app()`` the
+same responder as an ASGI app for gunicorn's asyncio worker (the fast one)::
 
     gunicorn -w 2 'extension_api.ocsp_responder:create_ocsp_app()'
+    gunicorn -w 2 -k asgi 'extension_api.ocsp_responder:create_ocsp_asgi_app()'
 
 It serves the fixed hierarchy of ``sim.ocsp_scenario`` (root R answering through its
 dedicated responder, ICA-B answering for its leaves), configured by arguments or the
@@ -29,8 +31,8 @@ import binascii
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from flask import Blueprint, Flask, Response, request
@@ -46,8 +48,11 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "OCSP_REQUEST_TYPE",
     "OCSP_RESPONSE_TYPE",
+    "OCSPAsgiApp",
     "create_ocsp_app",
+    "create_ocsp_asgi_app",
     "create_ocsp_blueprint",
+    "handle",
     "scenario_responder",
 ]
 
@@ -90,6 +95,36 @@ def _headers(answer: OCSPAnswer, *, cacheable: bool, now: dt.datetime) -> list[t
     return headers
 
 
+def _decode_get(encoded: str) -> bytes:
+    """The DER request of a GET path (RFC 6960 A.1: base64, then URL-encoded)."""
+    # Servers already %-decode the path; unquote again for clients that double-encode.
+    text = unquote(encoded).strip()
+    if len(text) > MAX_REQUEST_BYTES * 2:
+        return b""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def handle(
+    responder: PresignedResponder, method: str, path: str, body: bytes, now: dt.datetime
+) -> tuple[OCSPAnswer, list[tuple[str, str]]] | None:
+    """Answer one HTTP request to a responder mounted at ``/``: the answer and its headers.
+
+    Every front end (the Flask blueprint, the WSGI fast path, the ASGI app) calls this, so
+    they answer alike. Returns None for a method other than GET or POST. An empty or
+    oversized body is a ``malformedRequest`` (the caller does not read an oversized one).
+    """
+    if method == "POST" and path in ("/", ""):
+        result = _answer(responder, body if len(body) <= MAX_REQUEST_BYTES else b"", now)
+        return result, _headers(result, cacheable=False, now=now)
+    if method == "GET" and path.startswith("/") and len(path) > 1:
+        result = _answer(responder, _decode_get(path[1:]), now)
+        return result, _headers(result, cacheable=True, now=now)
+    return None
+
+
 def create_ocsp_blueprint(
     responder: PresignedResponder,
     *,
@@ -119,15 +154,7 @@ def create_ocsp_blueprint(
 
     @bp.get("/<path:encoded>", merge_slashes=False)
     def ocsp_get(encoded: str) -> Response:
-        # Werkzeug already %-decoded the path; unquote again for clients that double-encode.
-        text = unquote(encoded).strip()
-        if len(text) > MAX_REQUEST_BYTES * 2:
-            return answer(b"", cacheable=False)
-        try:
-            der = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            der = b""
-        return answer(der, cacheable=True)
+        return answer(_decode_get(encoded), cacheable=True)
 
     return bp
 
@@ -193,20 +220,7 @@ def create_ocsp_app(
         ValueError: a malformed environment variable, naming it.
     """
     if responder is None:
-        if seed is None:
-            raw = os.environ.get(ENV_SEED, "0")
-            try:
-                seed = int(raw)
-            except ValueError:
-                raise ValueError(f"{ENV_SEED} must be an integer, got {raw!r}") from None
-        signed_at = clock()
-        if now is None:
-            now = _env_now() or signed_at
-        if honour_nonce is None:
-            honour_nonce = os.environ.get(ENV_HONOUR_NONCE, "0") == "1"
-        responder = scenario_responder(
-            now=now, seed=seed, signed_at=max(now, signed_at), honour_nonce=honour_nonce
-        )
+        responder = _scenario_from_env(seed, now, honour_nonce, clock)
     app = Flask(__name__)
     app.register_blueprint(create_ocsp_blueprint(responder, clock=clock))
     app.wsgi_app = _PostFastPath(app.wsgi_app, responder, clock)  # type: ignore[method-assign]
@@ -235,7 +249,105 @@ class _PostFastPath:
             length = -1
         # An empty or oversized body is a malformedRequest, and an oversized one is not read.
         der = environ["wsgi.input"].read(length) if 0 < length <= MAX_REQUEST_BYTES else b""
-        now = self._clock()
-        result = _answer(self._responder, der, now)
-        start_response("200 OK", _headers(result, cacheable=False, now=now))
+        handled = handle(self._responder, "POST", "/", der, self._clock())
+        assert handled is not None
+        result, headers = handled
+        start_response("200 OK", headers)
         return [result.der]
+
+
+def _scenario_from_env(
+    seed: int | None, now: dt.datetime | None, honour_nonce: bool | None, clock: Clock
+) -> PresignedResponder:
+    if seed is None:
+        raw = os.environ.get(ENV_SEED, "0")
+        try:
+            seed = int(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_SEED} must be an integer, got {raw!r}") from None
+    signed_at = clock()
+    if now is None:
+        now = _env_now() or signed_at
+    if honour_nonce is None:
+        honour_nonce = os.environ.get(ENV_HONOUR_NONCE, "0") == "1"
+    return scenario_responder(
+        now=now, seed=seed, signed_at=max(now, signed_at), honour_nonce=honour_nonce
+    )
+
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class OCSPAsgiApp:
+    """The same responder as an ASGI application, for gunicorn's ``asgi`` worker.
+
+    A pre-signed answer is a dictionary lookup, so the per-request cost is the HTTP server's;
+    gunicorn's asyncio worker handles a request several times more cheaply than its
+    synchronous workers (see benchmarks/bench_ocsp.py)::
+
+        gunicorn -w 2 -k asgi 'extension_api.ocsp_responder:create_ocsp_asgi_app()'
+    """
+
+    def __init__(self, responder: PresignedResponder, clock: Clock = _utc_now) -> None:
+        self._responder = responder
+        self._clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection scope (lifespan or http)."""
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            if len(body) <= MAX_REQUEST_BYTES:  # past the cap, drain without keeping it
+                body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        handled = handle(self._responder, scope["method"], scope["path"], body, self._clock())
+        if handled is None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 405,
+                    "headers": [(b"allow", b"GET, POST"), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        result, headers = handled
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": result.der})
+
+
+def create_ocsp_asgi_app(
+    responder: PresignedResponder | None = None,
+    *,
+    seed: int | None = None,
+    now: dt.datetime | None = None,
+    honour_nonce: bool | None = None,
+    clock: Clock = _utc_now,
+) -> OCSPAsgiApp:
+    """A standalone ASGI app serving OCSP at ``/``; arguments as for :func:`create_ocsp_app`.
+
+    Raises:
+        ValueError: a malformed environment variable, naming it.
+    """
+    if responder is None:
+        responder = _scenario_from_env(seed, now, honour_nonce, clock)
+    return OCSPAsgiApp(responder, clock)

@@ -128,8 +128,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def gunicorn_url() -> Iterator[str]:
+SERVERS = {
+    # worker class -> app: the WSGI app (Flask + fast path) and the ASGI app, same answers.
+    "gthread": ["-k", "gthread", "extension_api.ocsp_responder:create_ocsp_app()"],
+    "asgi": ["-k", "asgi", "extension_api.ocsp_responder:create_ocsp_asgi_app()"],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def gunicorn_url(request: pytest.FixtureRequest) -> Iterator[str]:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if not gunicorn.exists():
         pytest.skip("gunicorn is not installed in this environment")
@@ -142,7 +149,7 @@ def gunicorn_url() -> Iterator[str]:
             "2",
             "-b",
             f"127.0.0.1:{port}",
-            "extension_api.ocsp_responder:create_ocsp_app()",
+            *SERVERS[request.param],
         ],
         cwd=REPO,
         env=env,
@@ -214,3 +221,39 @@ def test_openssl_queries_gunicorn_responder(
     assert done.returncode == 0, done.stderr
     assert "Response verify OK" in done.stderr
     assert expected in done.stdout
+
+
+def _asgi_call(app: object, method: str, path: str, body: bytes = b"") -> tuple[int, dict, bytes]:
+    """Drive an ASGI app in-process with one request; (status, headers, body)."""
+    import asyncio
+
+    sent: list[dict] = []
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict:
+        return chunks.pop(0)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path}
+    asyncio.run(app(scope, receive, send))  # type: ignore[operator]
+    start, payload = sent
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, payload["body"]
+
+
+def test_asgi_app_answers_like_the_flask_app(client: FlaskClient, certs: dict) -> None:
+    from extension_api.ocsp_responder import create_ocsp_asgi_app
+
+    app = create_ocsp_asgi_app(seed=SEED, now=NOW, clock=lambda: NOW + dt.timedelta(minutes=5))
+    req = build_request(certs["leaf_revoked"], certs["ica_b"])
+    status, headers, body = _asgi_call(app, "POST", "/", req)
+    assert status == 200 and headers["content-type"] == "application/ocsp-response"
+    parsed = ocsp.load_der_ocsp_response(body)
+    assert parsed.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    status, headers, body = _asgi_call(app, "POST", "/", b"\x30\x03garbage")
+    assert ocsp.load_der_ocsp_response(body).response_status == (
+        ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    )
+    status, headers, _ = _asgi_call(app, "DELETE", "/")
+    assert status == 405 and headers["allow"] == "GET, POST"
