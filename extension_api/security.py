@@ -60,7 +60,11 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         get_remote_address,
         app=app,
         storage_uri=settings.ratelimit_storage_uri,
-        headers_enabled=True,
+        # A refused client gets 429 with Retry-After; the X-RateLimit-* headers on every answer
+        # cost about a tenth of a chain check (benchmarks/bench_api.py) and no client reads them.
+        headers_enabled=False,
+        # Fixed windows: one counter per client and window, the cheapest check flask-limiter has.
+        strategy="fixed-window",
         default_limits=[],
     )
     if settings.rate_limit:
