@@ -21,7 +21,7 @@ from sim.registry import RegistryImportError, VerdictKind, shipped_registry
 __all__ = ["EXIT_CODES", "HELP", "NAME", "add_arguments", "run"]
 
 NAME = "check"
-HELP = "Read the certificate chain a TLS server serves and say whether it is affected."
+HELP = "read the certificate chain a TLS server serves and say whether it is affected"
 
 #: Exit code per verdict.
 EXIT_CODES: dict[VerdictKind, int] = {

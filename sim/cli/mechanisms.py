@@ -18,7 +18,7 @@ from sim.mechanisms import Scenario, mechanism_table
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
 NAME = "mechanisms"
-HELP = "Compare revocation mechanisms: time to protection and bytes per client per day."
+HELP = "compare revocation mechanisms: time to protection and bytes per client per day"
 
 _FORMATS = ("table", "json")
 _HEADERS = {

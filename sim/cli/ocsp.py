@@ -18,7 +18,7 @@ from sim.ocsp_scenario import Incident2020, build_incident_2020
 __all__ = ["DEMO_FILES", "HELP", "NAME", "add_arguments", "run", "write_demo"]
 
 NAME = "ocsp"
-HELP = "Forge and verify OCSP responses: the 2020 delegated-responder case."
+HELP = "forge and verify OCSP responses: the 2020 delegated-responder case"
 
 #: Every file ``demo`` writes, in README order.
 DEMO_FILES: tuple[str, ...] = (

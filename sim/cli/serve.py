@@ -18,7 +18,7 @@ from sim.cli import CliError
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
 NAME = "serve"
-HELP = "Serve the extension API with gunicorn (SQLite under the data directory by default)."
+HELP = "serve the extension API with gunicorn (SQLite under the data directory by default)"
 
 #: Default port when neither --port nor REVLAB_PORT is given.
 DEFAULT_PORT = 8000
