@@ -38,6 +38,8 @@ guard, ``REVLAB_ALLOWED_PORTS`` widens the ports the chain fetcher may connect t
   bytes accepted in a request body (imports: ``REVLAB_MAX_IMPORT_BODY``).
 - ``REVLAB_MAX_IMPORT_BODY`` (default ``16777216``):
   bytes accepted by ``POST /v1/registry/import``.
+- ``REVLAB_NOTEBOOKS_DIR`` (default the checkout's ``notebooks/``):
+  the lessons that ``GET /notebooks/<name>.ipynb`` renders (the extension links to them).
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ class Settings:
         cors_origins: allowed origins; ``*`` inside an entry matches an extension id.
         max_body: bytes accepted in a request body.
         max_import_body: bytes accepted in an import body.
+        notebooks_dir: where the lessons are (``GET /notebooks/<name>.ipynb`` renders them).
     """
 
     data_dir: Path
@@ -139,6 +142,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ("chrome-extension://*", "moz-extension://*")
     max_body: int = 256 * 1024
     max_import_body: int = 16 * 1024 * 1024
+    notebooks_dir: Path = Path(__file__).resolve().parent.parent / "notebooks"
 
     @property
     def resolved_database_url(self) -> str:
@@ -180,6 +184,8 @@ class Settings:
             values["allow_hosts"] = _split(env["REVLAB_ALLOW_HOSTS"])
         if "REVLAB_CORS_ORIGINS" in env:
             values["cors_origins"] = _split(env["REVLAB_CORS_ORIGINS"])
+        if env.get("REVLAB_NOTEBOOKS_DIR"):
+            values["notebooks_dir"] = Path(env["REVLAB_NOTEBOOKS_DIR"]).expanduser()
         if "REVLAB_ALLOWED_PORTS" in env:
             values["allowed_ports"] = parse_ports(env["REVLAB_ALLOWED_PORTS"])
         numbers: dict[str, tuple[str, type]] = {
@@ -211,8 +217,9 @@ class Settings:
         chosen = {k: v for k, v in overrides.items() if k in names}
         if "allowed_ports" in chosen and isinstance(chosen["allowed_ports"], str):
             chosen["allowed_ports"] = parse_ports(chosen["allowed_ports"])
-        if "data_dir" in chosen:
-            chosen["data_dir"] = Path(chosen["data_dir"])
+        for key in ("data_dir", "notebooks_dir"):
+            if key in chosen:
+                chosen[key] = Path(chosen[key])
         for key in ("allow_hosts", "cors_origins"):
             if key in chosen and isinstance(chosen[key], str):
                 chosen[key] = _split(chosen[key])
