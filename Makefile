@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := extension/node_modules/.installed
+SLIDES_STAMP := notebooks/node_modules/.installed
 REVLAB_PORT ?= 8000
 export REVLAB_PORT
 
@@ -23,22 +24,33 @@ $(NODE_STAMP): extension/package.json extension/package-lock.json
 		cd extension && NO_UPDATE_NOTIFIER=1 npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
 	else echo "npm not found: the extension's lint test will skip (apt-get install nodejs npm)"; fi
 
+# reveal.js, require.js and the widget renderer for offline slides (from the npm registry).
+$(SLIDES_STAMP): notebooks/package.json notebooks/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd notebooks && NO_UPDATE_NOTIFIER=1 npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the slides test will skip (apt-get install nodejs npm)"; fi
+
 ## run: the API on 127.0.0.1:$REVLAB_PORT under gunicorn, with the embedded SQLite database
 run: $(STAMP)
 	$(BIN)/revlab serve --host 127.0.0.1 --port $(REVLAB_PORT)
 
 ## test: lint, type checks and the whole suite (Python, the extension's JS tests, the browser)
 test: $(STAMP) lint
-	@$(MAKE) --no-print-directory $(NODE_STAMP) || true
+	@$(MAKE) --no-print-directory $(NODE_STAMP) $(SLIDES_STAMP) || true
 	NO_UPDATE_NOTIFIER=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim extension_api tests benchmarks
+	$(BIN)/ruff check sim extension_api tests benchmarks notebooks/build_slides.py
 	$(BIN)/mypy
+	$(BIN)/mypy --strict notebooks/build_slides.py
 
 ## lab: JupyterLab on the lessons
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+## slides: one reveal.js deck per lesson and a combined talk in build/slides, figures in build/figures
+slides: $(STAMP) $(SLIDES_STAMP)
+	$(BIN)/python notebooks/build_slides.py --out build
 
 ## extension: build/extension-chrome.zip and build/extension-firefox.zip
 extension:
@@ -49,4 +61,4 @@ bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache extension/node_modules
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache extension/node_modules notebooks/node_modules

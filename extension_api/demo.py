@@ -1,0 +1,125 @@
+"""Demo sites on 127.0.0.1 for the lessons: a real TLS server that serves a chosen chain.
+
+The lesson "Checking a site" serves a generated leaf followed by any certificate (even a real
+2020 intermediate whose key nobody here has) and asks the API for its verdict. Only loopback:
+the server binds 127.0.0.1 on a free port and stops when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["DemoSite", "affected_intermediate_pem", "serve_chain"]
+
+_SHIPPED_PEM = "data/incident-2020/affected_intermediates.pem"
+_END = b"-----END CERTIFICATE-----"
+#: How often the accept loop wakes up to see whether it must stop (seconds).
+_POLL = 0.05
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """A running demo site.
+
+    Attributes:
+        host: Always ``127.0.0.1``.
+        port: The port it listens on.
+    """
+
+    host: str
+    port: int
+
+    @property
+    def target(self) -> str:
+        """``host:port``."""
+        return f"{self.host}:{self.port}"
+
+
+def affected_intermediate_pem(index: int = 0) -> bytes:
+    """One real intermediate of the shipped July 2020 list (``sim/data``), as PEM.
+
+    Args:
+        index: Position in the shipped PEM bundle (0 is AC Camerfirma's first).
+
+    Raises:
+        IndexError: ``index`` is outside the bundle.
+    """
+    data = resources.files("sim").joinpath(_SHIPPED_PEM).read_bytes()
+    blocks = [b for b in data.split(_END) if b"-----BEGIN CERTIFICATE-----" in b]
+    if not 0 <= index < len(blocks):
+        raise IndexError(f"index must be in [0, {len(blocks) - 1}], got {index}")
+    body = blocks[index][blocks[index].index(b"-----BEGIN CERTIFICATE-----") :]
+    return body.strip() + b"\n" + _END + b"\n"
+
+
+def _handle(conn: socket.socket, context: ssl.SSLContext) -> None:
+    with conn:
+        conn.settimeout(5)
+        try:
+            with context.wrap_socket(conn, server_side=True):
+                pass
+        except (ssl.SSLError, OSError):
+            pass  # a client that hangs up mid-handshake is not the demo's problem
+
+
+@contextmanager
+def serve_chain(chain_pems: Sequence[bytes], key_pem: bytes) -> Iterator[DemoSite]:
+    """Serve ``chain_pems`` (leaf first) over TLS on 127.0.0.1 until the block ends.
+
+    Args:
+        chain_pems: The certificates to send, leaf first, PEM.
+        key_pem: The leaf's private key, PEM.
+
+    Raises:
+        ValueError: no certificate given.
+        ssl.SSLError: the key does not match the leaf.
+    """
+    if not chain_pems:
+        raise ValueError("chain_pems must hold at least the leaf certificate")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    # Real 2020 intermediates are often SHA-1 signed; OpenSSL refuses to serve them at the
+    # default security level, but real servers did serve them.
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with tempfile.TemporaryDirectory(prefix="revlab-demo-") as tmp:
+        chain_file, key_file = Path(tmp) / "chain.pem", Path(tmp) / "key.pem"
+        chain_file.write_bytes(b"".join(chain_pems))
+        key_file.write_bytes(key_pem)
+        key_file.chmod(0o600)
+        context.load_cert_chain(chain_file, key_file)
+    stop = threading.Event()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(_POLL)
+    workers: list[threading.Thread] = []
+
+    def accept_loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            worker = threading.Thread(target=_handle, args=(conn, context), daemon=True)
+            worker.start()
+            workers.append(worker)
+
+    thread = threading.Thread(target=accept_loop, daemon=True)
+    thread.start()
+    try:
+        yield DemoSite("127.0.0.1", listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+        for worker in workers:
+            worker.join(5)

@@ -1,0 +1,225 @@
+"""Hierarchies drawn for the lessons: a chain of real certificates, and the 2020 subtrees.
+
+``plot_certificate_tree`` draws a :class:`sim.pki.Hierarchy` (built certificates) as boxes,
+issuer above subject; ``plot_kinds_by_ca`` draws :func:`sim.population.kinds_by_ca`;
+``plot_subtree`` zooms a :class:`sim.incident.BlastRadius` onto one CA's intermediates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import FancyBboxPatch
+
+from sim.incident import BlastRadius
+from sim.loader import OID_OCSP_SIGNING
+from sim.pki import Hierarchy, IssuedCert
+from sim.plots.style import PALETTE, new_axes, style_axes
+
+__all__ = ["KIND_COLOURS", "plot_certificate_tree", "plot_kinds_by_ca", "plot_subtree"]
+
+#: Colours of :data:`sim.population.PRIMARY_KINDS` in :func:`plot_kinds_by_ca`.
+KIND_COLOURS: dict[str, str] = {
+    "tls": PALETTE["affected"],
+    "smime": PALETTE["accent"],
+    "other": PALETTE["warning"],
+    "unknown": PALETTE["neutral"],
+}
+
+_BOX_W, _BOX_H = 0.8, 0.5
+
+
+def _common_name(cert: IssuedCert) -> str:
+    names = cert.spec.subject.get("CN") or cert.name
+    return str(names)
+
+
+def _ekus(cert: IssuedCert) -> list[str]:
+    return list(cert.spec.eku_names)
+
+
+def _has_ocsp_signing(cert: IssuedCert) -> bool:
+    return any(e in ("OCSPSigning", OID_OCSP_SIGNING) for e in _ekus(cert))
+
+
+def _layout(hierarchy: Hierarchy) -> dict[str, tuple[float, float]]:
+    """x: leaves of the tree spread evenly, parents centred above; y: minus the depth."""
+    pos: dict[str, tuple[float, float]] = {}
+    next_x = [0.0]
+
+    def place(name: str, depth: int) -> float:
+        kids = [c.name for c in hierarchy.children(name)]
+        if kids:
+            xs = [place(k, depth + 1) for k in kids]
+            x = (min(xs) + max(xs)) / 2
+        else:
+            x = next_x[0]
+            next_x[0] += 1.0
+        pos[name] = (x, -float(depth))
+        return x
+
+    for cert in hierarchy:
+        if cert.spec.issuer is None:
+            place(cert.name, 0)
+    return pos
+
+
+def plot_certificate_tree(
+    hierarchy: Hierarchy,
+    *,
+    marks: Mapping[str, str] | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Boxes for the certificates of a built hierarchy, issuer above subject, with arrows.
+
+    Each box shows the subject CN and the EKUs; a CA certificate with id-kp-OCSPSigning is
+    outlined in the "affected" colour (it can answer OCSP for its siblings, RFC 6960
+    4.2.2.2). ``marks`` colours chosen boxes and writes the mark under them.
+
+    Args:
+        hierarchy: Built certificates (``sim.pki.build_hierarchy``).
+        marks: Certificate name -> a short mark such as ``"revoked"``, ``"forges OCSP"``,
+            ``"expired"`` or ``"ok"``; the box is filled in a colour for the mark (revoked,
+            forges and broken: "affected"; expired: "expired"; ok: "replaced"; other:
+            "warning").
+        title: The title (default: the hierarchy's name).
+        ax: Axes to draw on (default: a new figure's).
+
+    Returns:
+        The axes; each box patch's ``get_gid()`` is the certificate's name.
+
+    Raises:
+        ValueError: a mark names no certificate of the hierarchy.
+    """
+    marks = dict(marks or {})
+    unknown = sorted(set(marks) - set(hierarchy.certs))
+    if unknown:
+        raise ValueError(f"marks must name certificates of the hierarchy, got {unknown}")
+    ax = new_axes(ax)
+    pos = _layout(hierarchy)
+    for cert in hierarchy:
+        if cert.spec.issuer is not None:
+            (x0, y0), (x1, y1) = pos[cert.spec.issuer], pos[cert.name]
+            arrow = {"arrowstyle": "->", "color": PALETTE["neutral"], "lw": 1.5}
+            ax.annotate("", xy=(x1, y1 + _BOX_H / 2), xytext=(x0, y0 - _BOX_H / 2),
+                        arrowprops=arrow)  # fmt: skip
+    for cert in hierarchy:
+        x, y = pos[cert.name]
+        mark = marks.get(cert.name)
+        fill = "white"
+        if mark is not None:
+            key = mark.lower()
+            if any(w in key for w in ("revoked", "forge", "broken", "fail")):
+                fill = PALETTE["affected"]
+            elif "expired" in key:
+                fill = PALETTE["expired"]
+            elif key in ("ok", "good", "valid", "verified"):
+                fill = PALETTE["replaced"]
+            else:
+                fill = PALETTE["warning"]
+        dangerous = cert.spec.is_ca and _has_ocsp_signing(cert)
+        box = FancyBboxPatch(
+            (x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H, boxstyle="round,pad=0.02",
+            facecolor=fill, alpha=0.35 if mark else 1.0,
+            edgecolor=PALETTE["affected"] if dangerous else PALETTE["model"],
+            lw=3 if dangerous else 1.2, gid=cert.name,
+        )  # fmt: skip
+        ax.add_patch(box)
+        ekus = ", ".join(_ekus(cert)) or "no EKU"
+        text = f"{_common_name(cert)}\n[{cert.spec.kind}]\n{ekus}"
+        if mark:
+            text += f"\n>> {mark}"
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, wrap=True)
+    xs = [p[0] for p in pos.values()] or [0.0]
+    ys = [p[1] for p in pos.values()] or [0.0]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    return style_axes(
+        ax,
+        title=title
+        or f"{hierarchy.name}: issuer above subject (thick red edge: CA with OCSPSigning)",
+        xlabel="",
+        ylabel="",
+    )
+
+
+def plot_kinds_by_ca(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Stacked horizontal bars: intermediates per CA, split by what they issue.
+
+    Args:
+        table: :func:`sim.population.kinds_by_ca`'s DataFrame.
+        ax: Axes to draw on (default: a new figure's).
+
+    Returns:
+        The axes; one bar container per kind, labelled with the kind and its total.
+
+    Raises:
+        ValueError: a kind column is missing.
+    """
+    missing = [k for k in KIND_COLOURS if k not in table.columns]
+    if missing:
+        raise ValueError(f"table must have the columns {list(KIND_COLOURS)}; missing {missing}")
+    ax = new_axes(ax)
+    names = [str(n) for n in table.index][::-1]
+    left = [0.0] * len(names)
+    for kind, colour in KIND_COLOURS.items():
+        values = [float(v) for v in table[kind].to_numpy()][::-1]
+        ax.barh(names, values, left=left, color=colour,
+                label=f"{kind} ({int(sum(values))})")  # fmt: skip
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    for y, total in enumerate(left):
+        ax.text(total, y, f" {total:.0f}", va="center", fontsize=10)
+    ax.legend(frameon=False, loc="lower right", title="intermediate can issue")
+    return style_axes(
+        ax,
+        title=f"{int(sum(left))} intermediates with OCSPSigning, by CA and kind (July 2020)",
+        xlabel="intermediates",
+        ylabel="",
+    )
+
+
+def plot_subtree(blast: BlastRadius, ca: str, *, ax: Axes | None = None, top: int = 20) -> Axes:
+    """One CA's intermediates: simulated leaves (light) and those that break (dark).
+
+    Args:
+        blast: A blast-radius summary (``sim.incident.blast_radius``).
+        ca: The CA (as in ``blast.by_intermediate``).
+        ax: Axes to draw on (default: a new figure's).
+        top: Most intermediates shown (largest first).
+
+    Returns:
+        The axes; the light bars carry ``gid`` = the intermediate's name.
+
+    Raises:
+        ValueError: ``ca`` has no populated intermediate in ``blast``.
+    """
+    rows = [r for r in blast.by_intermediate if r.ca == ca]
+    if not rows:
+        known = sorted({r.ca for r in blast.by_intermediate})
+        raise ValueError(f"ca must be one of {known}, got {ca!r}")
+    ax = new_axes(ax)
+    shown = sorted(rows, key=lambda r: -r.leaves)[:top][::-1]
+    labels = [r.name if len(r.name) <= 48 else r.name[:45] + "..." for r in shown]
+    for y, r in enumerate(shown):
+        colour = PALETTE["affected"] if r.affected else PALETTE["neutral"]
+        ax.barh(y, r.leaves, color=colour, alpha=0.35, gid=r.name)
+        ax.barh(y, r.breaking, color=colour)
+        ax.text(r.leaves, y, f" {r.breaking:,.0f} / {r.leaves:,.0f}", va="center", fontsize=9)
+    ax.set_yticks(range(len(shown)), labels, fontsize=9)
+    leaves = sum(r.leaves for r in rows)
+    breaking = sum(r.breaking for r in rows)
+    more = f" (largest {len(shown)} shown)" if len(rows) > len(shown) else ""
+    return style_axes(
+        ax,
+        title=f"{ca}: {len(rows)} intermediates{more}; {breaking:,.0f} of {leaves:,.0f} "
+        f"simulated leaves break on day {blast.day}",
+        xlabel="simulated leaf certificates (dark: still served, so they break)",
+        ylabel="",
+    )

@@ -1,0 +1,58 @@
+"""``sim.plots.hierarchy``: what each lesson figure draws, checked on a bare Figure."""
+
+from __future__ import annotations
+
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from sim.incident import blast_radius, ocsp_eku_2020, simulate
+from sim.pki import build_hierarchy, seed_article_spec
+from sim.plots.hierarchy import plot_certificate_tree, plot_kinds_by_ca, plot_subtree
+from sim.population import kinds_by_ca, load_hierarchy_2020
+from tests.conftest import NOW
+
+
+def _boxes(ax: object) -> dict[str, FancyBboxPatch]:
+    return {p.get_gid(): p for p in ax.patches if isinstance(p, FancyBboxPatch)}  # type: ignore[attr-defined]
+
+
+def test_certificate_tree_draws_one_box_per_certificate_root_on_top() -> None:
+    hier = build_hierarchy(seed_article_spec(), now=NOW, seed=0)
+    ax = plot_certificate_tree(hier, marks={"leaf": "revoked"}, ax=Figure().add_subplot())
+    boxes = _boxes(ax)
+    assert set(boxes) == {"root", "intermediate_g2", "leaf"}
+    assert boxes["root"].get_y() > boxes["intermediate_g2"].get_y() > boxes["leaf"].get_y()
+    # G2 chains OCSPSigning: outlined thick; the marked leaf is filled.
+    assert boxes["intermediate_g2"].get_linewidth() > boxes["root"].get_linewidth()
+    assert boxes["leaf"].get_facecolor()[:3] != (1.0, 1.0, 1.0)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "ssl.sakura.ad.jp" in texts and ">> revoked" in texts
+
+
+def test_certificate_tree_rejects_marks_on_unknown_certificates() -> None:
+    hier = build_hierarchy(seed_article_spec(), now=NOW, seed=0)
+    with pytest.raises(ValueError, match="marks must name"):
+        plot_certificate_tree(hier, marks={"nope": "revoked"})
+
+
+def test_kinds_by_ca_draws_a_bar_per_ca_and_kind() -> None:
+    table = kinds_by_ca(load_hierarchy_2020())
+    ax = plot_kinds_by_ca(table, ax=Figure().add_subplot())
+    assert len(ax.containers) == 4
+    assert all(len(c) == len(table) for c in ax.containers)
+    assert "293 intermediates" in ax.get_title(loc="left")
+    with pytest.raises(ValueError, match="missing"):
+        plot_kinds_by_ca(table.drop(columns=["tls"]))
+
+
+def test_subtree_shows_one_ca_with_its_breaking_leaves() -> None:
+    timeline = simulate(ocsp_eku_2020(), n=20_000, seed=1, mode="cohort")
+    blast = blast_radius(timeline, 30)
+    ax = plot_subtree(blast, "GlobalSign", ax=Figure().add_subplot(), top=5)
+    named = [p.get_gid() for p in ax.patches if p.get_gid()]
+    assert len(named) == 5
+    assert all(r.ca == "GlobalSign" for r in blast.by_intermediate if r.name in named)
+    assert ax.get_title(loc="left").startswith("GlobalSign:")
+    with pytest.raises(ValueError, match="ca must be one of"):
+        plot_subtree(blast, "No Such CA")
