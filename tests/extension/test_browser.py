@@ -307,6 +307,15 @@ def test_default_mode_sends_no_hostname_and_direct_checks_warn_on_the_affected_s
     assert popup.locator("#lesson-link").get_attribute("href") == (
         f"{lab.backend.url}/notebooks/02_ocsp_delegated_responder.ipynb"
     )
+    # Lesson 7 shows what the visitor sees: keep a picture of this popup.
+    (REPO / "build").mkdir(exist_ok=True)
+    popup.locator("body").screenshot(path=str(REPO / "build" / "extension-popup.png"))
+    # The "learn more" link opens the lesson, served by the backend.
+    lesson = browser.context.new_page()
+    answer = lesson.goto(popup.locator("#lesson-link").get_attribute("href") or "")
+    assert answer is not None and answer.status == 200
+    assert "Lesson 2: OCSP and the dangerous delegated responder" in lesson.inner_text("body")
+    lesson.close()
     # The options page: the settings as stored, and "check this site now" for the clean site.
     options = browser.context.new_page()
     options.goto(
