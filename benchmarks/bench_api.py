@@ -6,7 +6,8 @@ each at least 70% of healthz's requests/s, p99 at most 25 ms, zero errors. Exit 
 
 Needs Debian's ``wrk`` (``apt-get install -y wrk``).
 Run: ``.venv/bin/python benchmarks/bench_api.py``
-(options: ``--duration 10 --connections 32 --threads 2``).
+(options: ``--duration 6 --rounds 3 --connections 32 --threads 2``; the figures are medians
+over rounds in which the three endpoints take turns).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,7 +73,8 @@ def _wrk(url: str, args: argparse.Namespace, script: Path | None = None) -> dict
 def main() -> int:
     """Run the benchmark; returns 0 when every target is met."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
@@ -122,24 +125,32 @@ def main() -> int:
                 for _ in range(4):  # fill the cache (both workers read the same table)
                     assert _get(port, host_path) == 200
             base = f"http://127.0.0.1:{port}"
-            results = {
-                "GET /healthz": _wrk(f"{base}/healthz", args),
-                "POST /v1/chain (3 certs)": _wrk(f"{base}/v1/chain", args, script),
-                "GET /v1/hosts (cached)": _wrk(f"{base}{host_path}", args),
+            targets = {
+                "GET /healthz": (f"{base}/healthz", None),
+                "POST /v1/chain (3 certs)": (f"{base}/v1/chain", script),
+                "GET /v1/hosts (cached)": (f"{base}{host_path}", None),
             }
+            # Rounds with the endpoints in turn: the machine's noise falls on all of them
+            # alike, and each ratio is taken within one round.
+            rounds: list[dict[str, dict[str, float]]] = []
+            for _ in range(args.rounds):
+                rounds.append({n: _wrk(url, args, lua) for n, (url, lua) in targets.items()})
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(20)
-    health = results["GET /healthz"]["rps"]
     ok = True
     print(f"gunicorn {args.workers} workers, wrk -t{args.threads} -c{args.connections} "
-          f"-d{args.duration}s, {os.cpu_count()} CPUs")
+          f"-d{args.duration}s, median of {args.rounds} rounds, {os.cpu_count()} CPUs "
+          "(rate limits off: one client makes all the load)")
     print(f"{'endpoint':28} {'req/s':>9} {'vs healthz':>10} {'p99 ms':>7} {'errors':>6}")
-    for name, r in results.items():
-        ratio = r["rps"] / health
-        print(f"{name:28} {r['rps']:9.0f} {ratio:10.0%} {r['p99_ms']:7.2f} {r['errors']:6.0f}")
+    for name in targets:
+        rps = statistics.median(r[name]["rps"] for r in rounds)
+        ratio = statistics.median(r[name]["rps"] / r["GET /healthz"]["rps"] for r in rounds)
+        p99 = statistics.median(r[name]["p99_ms"] for r in rounds)
+        errors = sum(r[name]["errors"] for r in rounds)
+        print(f"{name:28} {rps:9.0f} {ratio:10.0%} {p99:7.2f} {errors:6.0f}")
         if name != "GET /healthz":
-            ok &= ratio >= 0.70 and r["p99_ms"] <= 25 and r["errors"] == 0
+            ok &= ratio >= 0.70 and p99 <= 25 and errors == 0
     print("targets (>=70% of healthz, p99 <= 25 ms, 0 errors):", "met" if ok else "MISSED")
     return 0 if ok else 1
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from sim.der import DerError, certificate_tbs
 from sim.loader import CertRecord, LoadError, load_pem_bundle, record_from_der
 from sim.registry import (
     STATUSES,
@@ -102,6 +103,9 @@ class ApiState:
     _compact: CompactRegistry | None = field(default=None, repr=False)
     _checked: float = field(default=float("-inf"), repr=False)
     _hosts: dict[tuple[str, int], CachedChain] = field(default_factory=dict, repr=False)
+    _verdicts: dict[tuple[str, int, float, int], Verdict] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def policy(self) -> FetchPolicy:
@@ -162,6 +166,18 @@ class ApiState:
                 for key in list(self._hosts)[: _MEMORY_HOSTS // 2]:
                     del self._hosts[key]
             self._hosts[(cached.host, cached.port)] = cached
+
+    def verdict_for(self, cached: CachedChain, snap: RegistrySnapshot) -> Verdict:
+        """The verdict on a cached fetch, computed once per fetch and registry version."""
+        key = (cached.host, cached.port, cached.fetched_at, snap.id)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = verdict_for_cached(cached, snap.registry)
+            with self._lock:
+                if len(self._verdicts) >= _MEMORY_HOSTS:
+                    self._verdicts.clear()
+                self._verdicts[key] = verdict
+        return verdict
 
     def _adopt(self, snap: RegistrySnapshot) -> None:
         with self._lock:
@@ -240,9 +256,21 @@ def _record_from_text(item: str, index: int) -> CertRecord:
         if not der:
             raise ApiError(400, "invalid_certificate", f"{where}: empty")
         record = record_from_der(der, where)
-    if not record.ok:
+    if not record.ok and not _is_certificate_der(record.der):
         raise ApiError(400, "invalid_certificate", f"{where}: not a certificate ({record.error})")
+    # A real certificate that cryptography refuses (one of the 2020 intermediates is) still has
+    # a fingerprint and raw facts: the verdict uses them and says it could not be parsed.
     return record
+
+
+def _is_certificate_der(der: bytes | None) -> bool:
+    if not der:
+        return False
+    try:
+        certificate_tbs(der)
+    except DerError:
+        return False
+    return True
 
 
 def parse_chain(payload: object, max_chain: int) -> list[CertRecord]:
@@ -346,11 +374,11 @@ def check_host(state: ApiState, raw_host: str, raw_port: str | None) -> HostChec
         if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
             raise ApiError(400, "invalid_port", "port must be a number between 1 and 65535")
         port = int(raw_port)
-    registry = state.snapshot().registry
+    snap = state.snapshot()
     now = state.clock()
     cached = state.cached_host(host, port, now)
     if cached is not None:
-        return HostCheck(host, port, verdict_for_cached(cached, registry), True, cached)
+        return HostCheck(host, port, state.verdict_for(cached, snap), True, cached)
     try:
         result = state.fetch(host, port, state.policy)
     except GuardError as exc:
@@ -371,7 +399,7 @@ def check_host(state: ApiState, raw_host: str, raw_port: str | None) -> HostChec
     )
     state.store.put_host(fresh)
     state.remember_host(fresh)
-    return HostCheck(host, port, verdict_for_cached(fresh, registry), False, fresh)
+    return HostCheck(host, port, state.verdict_for(fresh, snap), False, fresh)
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,22 @@ def test_a_1_mb_body_is_a_413(client: FlaskClient) -> None:
     response = client.post("/v1/chain", data=b"x" * 1_000_000, content_type="application/json")
     assert response.status_code == 413
     assert response.json["error"]["code"] == "body_too_large"  # type: ignore[index]
+
+
+def test_a_real_intermediate_cryptography_refuses_is_still_affected(
+    client: FlaskClient, pki: Hierarchy
+) -> None:
+    """"Bayerische SSL-CA-2014-01" (2020 list) has a name constraint cryptography refuses: the
+    verdict still matches its fingerprint and says the certificate could not be parsed."""
+    from sim.loader import load_pem_bundle
+    from tests.conftest import REPO
+
+    pem = (REPO / "sim/data/incident-2020/affected_intermediates.pem").read_bytes()
+    (refused,) = [r for r in load_pem_bundle(pem) if not r.ok]
+    chain = [pki["leaf"].pem.decode(), base64.b64encode(refused.der or b"").decode()]
+    status, body = _post(client, {"chain": chain})
+    assert status == 200
+    assert body["verdict"] == "affected"
+    assert body["match"]["entry"]["sha256"] == refused.sha256
+    assert "Bayerische SSL-CA-2014-01" in body["match"]["entry"]["subject"]
+    assert any("could not be parsed" in reason for reason in body["reasons"])
