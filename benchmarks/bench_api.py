@@ -75,6 +75,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--rate-limit",
+        default="",
+        help="REVLAB_RATE_LIMIT for the run, e.g. 10000000/minute to measure the limiter's cost "
+        "(default: off, since one client makes all the load)",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
@@ -96,7 +102,7 @@ def main() -> int:
         port = _free_port()
         env = {**os.environ, "REVLAB_DATA_DIR": str(tmp / "data"),
                "REVLAB_ALLOW_HOSTS": "127.0.0.1", "REVLAB_ALLOWED_PORTS": "1-65535",
-               "REVLAB_RATE_LIMIT": "", "REVLAB_HOSTS_RATE_LIMIT": ""}
+               "REVLAB_RATE_LIMIT": args.rate_limit, "REVLAB_HOSTS_RATE_LIMIT": args.rate_limit}
         proc = subprocess.Popen(
             [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
              "serve", "--port", str(port), "--workers", str(args.workers)],
@@ -141,7 +147,7 @@ def main() -> int:
     ok = True
     print(f"gunicorn {args.workers} workers, wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s, median of {args.rounds} rounds, {os.cpu_count()} CPUs "
-          "(rate limits off: one client makes all the load)")
+          f"(rate limit: {args.rate_limit or 'off, one client makes all the load'})")
     print(f"{'endpoint':28} {'req/s':>9} {'vs healthz':>10} {'p99 ms':>7} {'errors':>6}")
     for name in targets:
         rps = statistics.median(r[name]["rps"] for r in rounds)

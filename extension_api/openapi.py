@@ -348,6 +348,29 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/notebooks/{name}": {
+                "get": {
+                    "operationId": "getLesson",
+                    "summary": "a lesson rendered as a page (the extension's 'learn more' link)",
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "a notebook file name, e.g. "
+                            "02_ocsp_delegated_responder.ipynb",
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the lesson as HTML",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        **_errors(404),
+                    },
+                }
+            },
         },
         "components": {
             "schemas": SCHEMAS,

@@ -54,24 +54,28 @@ def _redact_request_logs() -> None:
             logger.addFilter(RedactHosts())
 
 
-def init_app(app: Flask, settings: Settings) -> Limiter:
-    """Install rate limits, CORS and log redaction; returns the limiter."""
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=settings.ratelimit_storage_uri,
-        # A refused client gets 429 with Retry-After; the X-RateLimit-* headers on every answer
-        # cost about a tenth of a chain check (benchmarks/bench_api.py) and no client reads them.
-        headers_enabled=False,
-        # Fixed windows: one counter per client and window, the cheapest check flask-limiter has.
-        strategy="fixed-window",
-        default_limits=[],
-    )
-    if settings.rate_limit:
-        for blueprint in (registry.bp, chain.bp, hosts.bp, hostprefix.bp):
-            limiter.limit(settings.rate_limit)(blueprint)
-    if settings.hosts_rate_limit:
-        limiter.limit(settings.hosts_rate_limit)(hosts.bp)
+def init_app(app: Flask, settings: Settings) -> Limiter | None:
+    """Install rate limits, CORS and log redaction; returns the limiter (None: no limits)."""
+    limiter = None
+    if settings.rate_limit or settings.hosts_rate_limit:
+        # Installed only when a limit is set: flask-limiter's per-request bookkeeping costs as
+        # much as a chain check even with no limit to apply (benchmarks/bench_api.py).
+        limiter = Limiter(
+            get_remote_address,
+            app=app,
+            storage_uri=settings.ratelimit_storage_uri,
+            # A refused client gets 429 with a JSON error; X-RateLimit-* headers on every
+            # answer would cost a tenth of a chain check, and no client of ours reads them.
+            headers_enabled=False,
+            # Fixed windows: one counter per client and window, flask-limiter's cheapest check.
+            strategy="fixed-window",
+            default_limits=[],
+        )
+        if settings.rate_limit:
+            for blueprint in (registry.bp, chain.bp, hosts.bp, hostprefix.bp):
+                limiter.limit(settings.rate_limit)(blueprint)
+        if settings.hosts_rate_limit:
+            limiter.limit(settings.hosts_rate_limit)(hosts.bp)
     CORS(
         app,
         resources={r"/v1/*": {"origins": origin_patterns(settings.cors_origins)}},
