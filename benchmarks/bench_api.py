@@ -30,8 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from extension_api.demo import serve_chain  # noqa: E402
 from sim.pki import build_hierarchy  # noqa: E402
-from tests.extension_api.tls_servers import serve  # noqa: E402
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -125,8 +125,8 @@ def main() -> int:
                 'wrk.headers["Content-Type"] = "application/json"\n'
                 f"wrk.body = {json.dumps(body)}\n"
             )
-            with serve(tmp, [pki["leaf"].pem, pki["ica"].pem, pki["root"].pem],
-                       pki["leaf"].key_pem()) as site:
+            with serve_chain([pki["leaf"].pem, pki["ica"].pem, pki["root"].pem],
+                             pki["leaf"].key_pem()) as site:
                 host_path = f"/v1/hosts/127.0.0.1?port={site.port}"
                 for _ in range(4):  # fill the cache (both workers read the same table)
                     assert _get(port, host_path) == 200

@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["DemoSite", "affected_intermediate_pem", "serve_chain"]
+__all__ = ["DemoSite", "Mode", "affected_intermediate_pem", "serve_chain"]
 
 _SHIPPED_PEM = "data/incident-2020/affected_intermediates.pem"
 _END = b"-----END CERTIFICATE-----"
@@ -60,8 +61,21 @@ def affected_intermediate_pem(index: int = 0) -> bytes:
     return body.strip() + b"\n" + _END + b"\n"
 
 
-def _handle(conn: socket.socket, context: ssl.SSLContext) -> None:
+#: What a demo site does with a connection: serve the chain over TLS, close it at once, or
+#: accept it and never answer (the last two show the ``unknown`` verdict).
+Mode = Literal["tls", "close", "silent"]
+
+
+def _handle(
+    conn: socket.socket, mode: Mode, context: ssl.SSLContext | None, stop: threading.Event
+) -> None:
     with conn:
+        if mode == "close":
+            return
+        if mode == "silent":
+            stop.wait(30)  # accept and never answer, until the site stops
+            return
+        assert context is not None
         conn.settimeout(5)
         try:
             with context.wrap_socket(conn, server_side=True):
@@ -70,20 +84,7 @@ def _handle(conn: socket.socket, context: ssl.SSLContext) -> None:
             pass  # a client that hangs up mid-handshake is not the demo's problem
 
 
-@contextmanager
-def serve_chain(chain_pems: Sequence[bytes], key_pem: bytes) -> Iterator[DemoSite]:
-    """Serve ``chain_pems`` (leaf first) over TLS on 127.0.0.1 until the block ends.
-
-    Args:
-        chain_pems: The certificates to send, leaf first, PEM.
-        key_pem: The leaf's private key, PEM.
-
-    Raises:
-        ValueError: no certificate given.
-        ssl.SSLError: the key does not match the leaf.
-    """
-    if not chain_pems:
-        raise ValueError("chain_pems must hold at least the leaf certificate")
+def _tls_context(chain_pems: Sequence[bytes], key_pem: bytes) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     # Real 2020 intermediates are often SHA-1 signed; OpenSSL refuses to serve them at the
     # default security level, but real servers did serve them.
@@ -94,10 +95,35 @@ def serve_chain(chain_pems: Sequence[bytes], key_pem: bytes) -> Iterator[DemoSit
         key_file.write_bytes(key_pem)
         key_file.chmod(0o600)
         context.load_cert_chain(chain_file, key_file)
+    return context
+
+
+@contextmanager
+def serve_chain(
+    chain_pems: Sequence[bytes] = (), key_pem: bytes = b"", *, mode: Mode = "tls"
+) -> Iterator[DemoSite]:
+    """Serve ``chain_pems`` (leaf first) over TLS on 127.0.0.1 until the block ends.
+
+    Args:
+        chain_pems: The certificates to send, leaf first, PEM (mode ``tls``).
+        key_pem: The leaf's private key, PEM (mode ``tls``).
+        mode: ``tls`` serves the chain; ``close`` closes each connection at once; ``silent``
+            accepts and never answers.
+
+    Raises:
+        ValueError: mode ``tls`` without a certificate.
+        ssl.SSLError: the key does not match the leaf.
+    """
+    context = None
+    if mode == "tls":
+        if not chain_pems:
+            raise ValueError("chain_pems must hold at least the leaf certificate")
+        context = _tls_context(chain_pems, key_pem)
     stop = threading.Event()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
+    listener.listen(64)
     listener.settimeout(_POLL)
     workers: list[threading.Thread] = []
 
@@ -109,7 +135,9 @@ def serve_chain(chain_pems: Sequence[bytes], key_pem: bytes) -> Iterator[DemoSit
                 continue
             except OSError:
                 return
-            worker = threading.Thread(target=_handle, args=(conn, context), daemon=True)
+            worker = threading.Thread(
+                target=_handle, args=(conn, mode, context, stop), daemon=True
+            )
             worker.start()
             workers.append(worker)
 
