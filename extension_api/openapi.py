@@ -172,7 +172,6 @@ SCHEMAS: dict[str, Any] = {
                         "summary": {"type": "string"},
                         "match": _MATCH,
                         "remedy": _REMEDY,
-                        "served_sha256": {"type": "array", "items": _NULLABLE_HEX64},
                         "fetched_at": _DATETIME,
                     }
                 ),

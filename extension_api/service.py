@@ -404,7 +404,11 @@ def check_host(state: ApiState, raw_host: str, raw_port: str | None) -> HostChec
 
 @dataclass(frozen=True)
 class PrefixHit:
-    """One known host in a k-anonymity bucket (no hostname, no certificate names).
+    """One known host in a k-anonymity bucket.
+
+    Nothing in it names the host or its own certificate: no hostname, no leaf subject, no
+    served fingerprints (a leaf's SHA-256 can be looked up in CT logs to recover the name).
+    The matched list entry and the remedy are the public list's own data.
 
     Attributes:
         host_sha256: SHA-256 of the lower-case hostname.
@@ -419,7 +423,7 @@ class PrefixHit:
     fetched_at: float
 
     def to_json(self) -> dict[str, Any]:
-        """JSON without anything that names a host (leaf subjects are left out)."""
+        """JSON without anything that names the host."""
         v = self.verdict
         return {
             "host_sha256": self.host_sha256,
@@ -430,7 +434,6 @@ class PrefixHit:
             if v.entry is None
             else {"position": v.position, "entry": v.entry.to_json()},
             "remedy": {"owner": v.remedy_owner, "visitor": v.remedy_visitor},
-            "served_sha256": [c.sha256 for c in v.chain],
             "fetched_at": _iso(self.fetched_at),
         }
 
@@ -444,10 +447,13 @@ def lookup_prefix(state: ApiState, prefix: str) -> list[PrefixHit]:
     prefix = prefix.lower()
     if len(prefix) not in PREFIX_LENGTHS or not set(prefix) <= _HEX:
         raise ApiError(400, "invalid_prefix", "the prefix must be 4 or 5 hexadecimal digits")
-    registry = state.snapshot().registry
+    snap = state.snapshot()
+    now = state.clock()
+    # Only fetches still within their TTL: an expired entry is neither current nor needed.
     return [
-        PrefixHit(c.host_sha256, c.port, verdict_for_cached(c, registry), c.fetched_at)
+        PrefixHit(c.host_sha256, c.port, state.verdict_for(c, snap), c.fetched_at)
         for c in state.store.hosts_with_prefix(prefix)
+        if c.expires_at > now
     ]
 
 

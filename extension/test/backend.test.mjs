@@ -64,14 +64,16 @@ test("a copy from another backend is not used for a new backend URL", async () =
 test("prefix mode sends only 5 hex characters of the host's hash and matches the full hash locally", async () => {
   const full = await hostHash("Affected.TEST");
   assert.equal(full, await hostHash("affected.test"));
-  const verdict = { verdict: "affected", summary: "s", reasons: [], match: null, remedy: { owner: "", visitor: "" } };
+  // The API's shape: one flat object per host (tests/extension/test_extension_package.py also
+  // feeds the real backend's answer to checkHostByPrefix).
+  const verdict = { verdict: "affected", summary: "s", match: null, remedy: { owner: "", visitor: "" }, fetched_at: "2026-11-01T00:00:00+00:00" };
   const { fetchFn, calls } = recordingFetch(() =>
     jsonResponse(200, {
       prefix: full.slice(0, 5),
       hosts: [
-        { host_sha256: full.slice(0, 5) + "0".repeat(59), port: 443, verdict: { ...verdict, verdict: "clean" } },
-        { host_sha256: full, port: 8443, verdict: { ...verdict, verdict: "clean" } },
-        { host_sha256: full, port: 443, verdict },
+        { host_sha256: full.slice(0, 5) + "0".repeat(59), port: 443, ...verdict, verdict: "clean" },
+        { host_sha256: full, port: 8443, ...verdict, verdict: "clean" },
+        { host_sha256: full, port: 443, ...verdict },
       ],
     }),
   );

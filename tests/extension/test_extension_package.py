@@ -77,3 +77,57 @@ def test_web_ext_lint_reports_no_errors_for_the_firefox_package(tmp_path: Path) 
     assert report["errors"] == [], report["errors"]
     assert report["summary"]["errors"] == 0
     assert report["warnings"] == [], report["warnings"]
+
+
+_CONTRACT_SCRIPT = """
+import { readFileSync } from "node:fs";
+import { checkHostByPrefix, checkHostDirect } from "./src/lib/backend.js";
+const [prefixPath, hostPath, host, port] = process.argv.slice(2);
+const reply = (path) => async () =>
+  new Response(readFileSync(path, "utf8"), {
+    status: 200,
+    headers: { "Content-Type": "application/json" },
+  });
+const base = { backendUrl: "http://127.0.0.1:1", host, port: Number(port) };
+const prefix = await checkHostByPrefix({ ...base, fetchFn: reply(prefixPath) });
+const direct = await checkHostDirect({ ...base, fetchFn: reply(hostPath) });
+console.log(JSON.stringify({ prefix, direct }));
+"""
+
+
+def test_the_extension_reads_the_real_backends_answers(tmp_path: Path) -> None:
+    """The extension's client, fed the real backend's /v1/hostprefix and /v1/hosts answers
+    (not hand-written fixtures), reaches the backend's verdict in both opt-in modes."""
+    node = _node()
+    from extension_api import create_app
+    from extension_api.demo import affected_intermediate_pem, serve_chain
+    from sim.pki import build_hierarchy, seed_article_spec
+    from tests.conftest import NOW
+
+    leaf = build_hierarchy(seed_article_spec(), now=NOW, seed=3)["leaf"]
+    app = create_app(
+        {"data_dir": tmp_path / "data", "allow_hosts": "127.0.0.1", "allowed_ports": "1-65535"}
+    )
+    client = app.test_client()
+    with serve_chain([leaf.pem, affected_intermediate_pem(0)], leaf.key_pem()) as site:
+        host_answer = client.get(f"/v1/hosts/127.0.0.1?port={site.port}")
+    assert host_answer.json is not None and host_answer.json["verdict"] == "affected"
+    digest = __import__("hashlib").sha256(b"127.0.0.1").hexdigest()
+    prefix_answer = client.get(f"/v1/hostprefix/{digest[:5]}")
+    (tmp_path / "prefix.json").write_bytes(prefix_answer.get_data())
+    (tmp_path / "host.json").write_bytes(host_answer.get_data())
+    (EXTENSION / ".contract-test.mjs").write_text(_CONTRACT_SCRIPT)
+    try:
+        run = subprocess.run(
+            [node, ".contract-test.mjs", str(tmp_path / "prefix.json"),
+             str(tmp_path / "host.json"), "127.0.0.1", str(site.port)],
+            cwd=EXTENSION, capture_output=True, text=True, env=QUIET_ENV, timeout=60,
+        )  # fmt: skip
+    finally:
+        (EXTENSION / ".contract-test.mjs").unlink()
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout)
+    for mode in ("prefix", "direct"):
+        assert got[mode]["verdict"] == "affected", got[mode]
+        assert got[mode]["match"]["entry"]["ca_label"] == "AC Camerfirma"
+        assert got[mode]["source"] == mode

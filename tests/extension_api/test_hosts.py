@@ -129,8 +129,14 @@ def test_hostprefix_returns_the_bucket_without_naming_hosts(
     ]
     assert "127.0.0.1" not in response.get_data(as_text=True)
     assert "localhost" not in response.get_data(as_text=True)
+    # The site's own certificate would name it through CT logs: its fingerprint is not given.
+    assert pki["leaf"].sha256 not in response.get_data(as_text=True)
     other = "0000" if not digest.startswith("0000") else "ffff"
     assert client.get(f"/v1/hostprefix/{other}").json == {"prefix": other, "hosts": []}
+    # Once the fetch is past its TTL, the bucket no longer lists it.
+    state = client.application.extensions["revlab"]
+    state.clock = lambda: time.time() + 10 * 24 * 3600
+    assert client.get(f"/v1/hostprefix/{digest[:5]}").json["hosts"] == []  # type: ignore[index]
 
 
 @pytest.mark.parametrize("prefix", ["abc", "abcdef", "ghij", "12 34", "%00%00%00%00"])

@@ -119,13 +119,13 @@ export async function checkHostByPrefix({ backendUrl, fetchFn, host, port = 443 
   if (!hit) {
     return { ...unknown("not_known", "the backend has no result for this site yet."), source: "prefix" };
   }
-  const verdict = hit.verdict || {};
-  return {
-    ...unknown("backend_error", "incomplete answer"),
-    ...verdict,
-    chain: verdict.chain || [],
-    source: "prefix",
-  };
+  // The API answers each host flat: {host_sha256, port, verdict: "affected", summary, match,
+  // remedy, fetched_at} (docs/api.md); the verdict fields are the host entry itself.
+  const { host_sha256: _hash, port: _port, fetched_at: _at, ...verdict } = hit;
+  if (typeof verdict.verdict !== "string") {
+    return { ...unknown("backend_error", "incomplete answer"), source: "prefix" };
+  }
+  return { ...verdict, reasons: verdict.reasons || [], chain: [], source: "prefix" };
 }
 
 /**
