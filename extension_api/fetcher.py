@@ -183,7 +183,7 @@ def parse_target(text: str, default_port: int = 443) -> tuple[str, int]:
         host = text
     port = default_port
     if port_text:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
             raise HostError(f"port {port_text!r} is not a number between 1 and 65535")
         port = int(port_text)
     return normalise_host(host), port

@@ -371,7 +371,9 @@ def check_host(state: ApiState, raw_host: str, raw_port: str | None) -> HostChec
         raise ApiError(400, "invalid_host", str(exc)) from None
     port = 443
     if raw_port is not None:
-        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+        # ASCII digits only: str.isdigit() also accepts '²' and '٣', which int() refuses or
+        # reads as another number.
+        if not (raw_port.isascii() and raw_port.isdigit()) or not 1 <= int(raw_port) <= 65535:
             raise ApiError(400, "invalid_port", "port must be a number between 1 and 65535")
         port = int(raw_port)
     snap = state.snapshot()

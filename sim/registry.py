@@ -610,6 +610,10 @@ def match(chain: Sequence[CertRecord], registry: Registry) -> Verdict:
                 remedy_visitor=_VISITOR_AFFECTED,
                 chain=chain,
             )
+    if not any(c.ok for c in chain):
+        # Fingerprints were checked above; with nothing parsed, nothing else can be said.
+        reason = "no certificate of the chain could be parsed, and none is listed"
+        return Verdict(VerdictKind.UNKNOWN, f"Unknown: {reason}.", (reason, *notes), chain=chain)
     key_hit = _key_match(readable, registry)
     if key_hit is not None:
         i, c, entry, via = key_hit

@@ -26,7 +26,7 @@ DEFAULT_PORT = 8000
 
 def _default_port() -> int:
     text = os.environ.get("REVLAB_PORT", "")
-    return int(text) if text.isdigit() else DEFAULT_PORT
+    return int(text) if text.isascii() and text.isdigit() else DEFAULT_PORT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

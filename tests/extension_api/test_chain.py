@@ -72,6 +72,15 @@ _BAD = [
 ]
 
 
+def test_a_chain_of_certificate_shaped_junk_is_unknown_not_clean(client: FlaskClient) -> None:
+    # 30 02 30 00: a SEQUENCE holding an empty SEQUENCE, accepted as "structurally a
+    # certificate" so that real refused certificates still get a verdict; nothing parses.
+    status, body = _post(client, {"chain": ["MAIwAA=="]})
+    assert (status, body["verdict"]) == (200, "unknown")
+    assert "could be parsed" in body["reasons"][0]
+    assert any("could not be parsed" in r for r in body["reasons"][1:])
+
+
 @pytest.mark.parametrize(("body", "code"), _BAD)
 def test_malformed_chains_are_a_400_naming_the_problem(
     client: FlaskClient, body: Any, code: str

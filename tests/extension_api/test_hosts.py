@@ -159,6 +159,9 @@ def test_hostprefix_needs_4_or_5_hex_digits(client: FlaskClient, prefix: str) ->
         ("/v1/hosts/a..b", 400, "invalid_host"),
         ("/v1/hosts/example.com?port=0", 400, "invalid_port"),
         ("/v1/hosts/example.com?port=http", 400, "invalid_port"),
+        # Unicode digits: str.isdigit() says yes, int() refuses (²) or misreads (٣) them.
+        ("/v1/hosts/example.com?port=%C2%B2", 400, "invalid_port"),
+        ("/v1/hosts/example.com?port=%D9%A3", 400, "invalid_port"),
         ("/v1/hosts/evil.example", 403, "refused_target"),
     ],
 )

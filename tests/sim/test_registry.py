@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sim.loader import CertRecord, load_ccadb_csv, load_pem_bundle
+from sim.loader import CertRecord, load_bytes, load_ccadb_csv, load_pem_bundle
 from sim.pki import build_hierarchy, seed_article_spec
 from sim.registry import (
     EXPORT_COLUMNS,
@@ -132,6 +132,14 @@ def test_unreadable_chain_is_unknown(chain: list[CertRecord]) -> None:
     verdict = match(chain, shipped_registry())
     assert verdict.kind is VerdictKind.UNKNOWN
     assert verdict.reasons
+
+
+def test_unparseable_unlisted_chain_is_unknown_but_a_listed_one_is_affected() -> None:
+    junk = load_bytes(b"\x30\x02\x30\x00", "junk.der")
+    assert match(junk, shipped_registry()).kind is VerdictKind.UNKNOWN
+    (refused,) = [r for r in _real() if not r.ok]
+    verdict = match([refused], shipped_registry())
+    assert verdict.kind is VerdictKind.AFFECTED and verdict.position == 0
 
 
 def test_verdict_json_has_the_api_shape() -> None:
