@@ -90,6 +90,10 @@ def parse_ports(text: str, *, name: str = "REVLAB_ALLOWED_PORTS") -> frozenset[i
             raise ConfigError(f"{name}: {part!r} is outside 1-65535")
         # A range is stored as its bounds' members; 65535 ints at most.
         ports.update(range(lo, hi + 1))
+    if not ports:
+        # The fetcher reads an empty set as "any port": an operator who blanks the variable
+        # must not open every port by accident. Say 1-65535 to mean that.
+        raise ConfigError(f"{name}: list at least one port (1-65535 for any)")
     return frozenset(ports)
 
 

@@ -192,6 +192,8 @@ def parse_target(text: str, default_port: int = 443) -> tuple[str, int]:
 def vet_address(address: IPAddress) -> str | None:
     """Why an address must not be connected to, or None when it is a public unicast one."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address.is_site_local:  # fec0::/10, deprecated (RFC 3879) but still routable inside
+            return f"{address} is a site-local address"
         if address.ipv4_mapped is not None:
             return f"{address} is an IPv4-mapped IPv6 address"
         if address.sixtofour is not None:

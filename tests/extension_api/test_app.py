@@ -68,6 +68,7 @@ def test_the_data_dir_follows_xdg_data_home() -> None:
 @pytest.mark.parametrize(
     "env",
     [{"REVLAB_ALLOWED_PORTS": "0"}, {"REVLAB_ALLOWED_PORTS": "http"},
+     {"REVLAB_ALLOWED_PORTS": ""}, {"REVLAB_ALLOWED_PORTS": " , "},
      {"REVLAB_CONNECT_TIMEOUT": "soon"}, {"REVLAB_HANDSHAKE_TIMEOUT": "0"},
      {"REVLAB_ALLOW_HOSTS": "10.0.0.0/33"}, {"REVLAB_MAX_CHAIN": "0"}],
 )

@@ -35,6 +35,7 @@ REFUSED = [
     ("::", "unspecified"),
     ("fe80::1", "link-local"),
     ("fc00::1", "private"),
+    ("fec0::1", "site-local"),  # deprecated by RFC 3879, not "private" to Python
     ("ff02::1", "multicast"),
     ("::ffff:127.0.0.1", "IPv4-mapped"),
     ("::ffff:169.254.169.254", "IPv4-mapped"),
