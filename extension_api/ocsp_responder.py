@@ -19,8 +19,11 @@ same responder as an ASGI app for gunicorn's asyncio worker (the fast one)::
 It serves the fixed hierarchy of ``sim.ocsp_scenario`` (root R answering through its
 dedicated responder, ICA-B answering for its leaves), configured by arguments or the
 environment: ``REVLAB_OCSP_SEED`` (int, default 0), ``REVLAB_OCSP_NOW`` (ISO 8601 time the
-certificates are built at; default: the current time) and ``REVLAB_OCSP_HONOUR_NONCE`` (``1``
-to sign nonce requests on the spot). Certificates depend only on the seed and that time, so
+certificates are built at; default: the current time; at most ``RESPONDER_DAYS`` days ago,
+since the fixed hierarchy's responder certificate is short-lived) and
+``REVLAB_OCSP_HONOUR_NONCE`` (``1`` to sign nonce requests on the spot). A demo responder
+that runs longer than its responder certificate lives must be restarted to build a new one.
+Certificates depend only on the seed and that time, so
 a client can rebuild the issuers with ``sim.ocsp_scenario.build_incident_2020``.
 """
 
@@ -38,7 +41,7 @@ from urllib.parse import unquote
 from flask import Blueprint, Flask, Response, request
 
 from sim.ocsp import unsuccessful_response
-from sim.ocsp_scenario import RESPONSE_VALIDITY, build_incident_2020
+from sim.ocsp_scenario import RESPONDER_DAYS, RESPONSE_VALIDITY, build_incident_2020
 from sim.ocsp_store import OCSPAnswer, PresignedResponder
 
 __all__ = [
@@ -268,6 +271,18 @@ def _scenario_from_env(
     signed_at = clock()
     if now is None:
         now = _env_now() or signed_at
+    # The fixed hierarchy's responder certificate is short-lived, as the fix recommends: it is
+    # built at `now` and lives RESPONDER_DAYS days. Answers signed after that would not verify.
+    expires = now + dt.timedelta(days=RESPONDER_DAYS)
+    if signed_at >= expires:
+        _log.warning(
+            "%s: the responder certificate built at %s expired at %s; answers signed by it "
+            "will not verify at the current time (give a time within the last %d days)",
+            ENV_NOW,
+            now.isoformat(),
+            expires.isoformat(),
+            RESPONDER_DAYS,
+        )
     if honour_nonce is None:
         honour_nonce = os.environ.get(ENV_HONOUR_NONCE, "0") == "1"
     return scenario_responder(

@@ -8,8 +8,9 @@ two policies and raises :class:`OCSPVerifyError` naming the rule a response brok
 * ``rfc6960``: the signer is the issuer itself, or a certificate issued directly by the
   issuer's key that carries id-kp-OCSPSigning (RFC 6960 4.2.2.2). This is what OpenSSL does,
   and why an intermediate with that EKU can speak for its siblings and for itself.
-* ``baseline``: additionally a delegated responder must not be a CA certificate and must carry
-  id-pkix-ocsp-nocheck encoded exactly ``05 00`` (Baseline Requirements 7.1.2.8, ballot SC062).
+* ``baseline``: additionally a delegated responder must not be a CA certificate, must assert
+  id-kp-OCSPSigning alone, and must carry id-pkix-ocsp-nocheck encoded exactly ``05 00``
+  (Baseline Requirements 7.1.2.8, ballot SC062).
 
 Time is an argument everywhere: ``now`` must be timezone-aware.
 """
@@ -91,6 +92,8 @@ RULES: dict[str, str] = {
     "(BR 7.1.2.8; CA certificates must not carry OCSPSigning, BR 7.1.2.10.6)",
     "baseline.responder.missing_ocsp_nocheck": "an OCSP responder certificate must carry "
     "id-pkix-ocsp-nocheck with the value 05 00 (BR 7.1.2.8.6)",
+    "baseline.responder.extra_eku": "an OCSP responder certificate's extKeyUsage must be "
+    "id-kp-OCSPSigning alone (BR 7.1.2.8.2)",
     "ocsp.validity.this_update_in_future": "thisUpdate is later than now (RFC 6960 3.2 (4))",
     "ocsp.validity.next_update_passed": "nextUpdate is earlier than now (RFC 6960 3.2 (5))",
     "ocsp.nonce.missing": "the request carried a nonce and the response does not (RFC 8954)",
@@ -502,6 +505,13 @@ def _check_delegate(
     if policy == "baseline":
         if _is_ca(responder):
             raise OCSPVerifyError("baseline.responder.is_ca", f"{name} is a CA certificate")
+        extra = [
+            oid.dotted_string for oid in _eku(responder) if oid != ExtendedKeyUsageOID.OCSP_SIGNING
+        ]
+        if extra:
+            raise OCSPVerifyError(
+                "baseline.responder.extra_eku", f"{name} also asserts {', '.join(extra)}"
+            )
         nocheck = raw_extensions(responder.tbs_certificate_bytes).get(
             ExtensionOID.OCSP_NO_CHECK.dotted_string
         )

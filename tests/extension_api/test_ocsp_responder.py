@@ -25,7 +25,7 @@ from extension_api.ocsp_responder import (
 )
 from sim.ocsp import build_request, verify_response
 from sim.ocsp_scenario import build_incident_2020
-from tests.conftest import NOW, REPO, require_tool
+from tests.conftest import NOW, REPO, require, require_tool
 
 SEED = 3
 
@@ -113,6 +113,13 @@ def test_unknown_issuer_gets_unauthorized(client: FlaskClient) -> None:
     assert _status(client.post("/", data=body).data) == "UNAUTHORIZED"
 
 
+def test_an_expired_demo_responder_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    late = NOW + dt.timedelta(days=10)
+    with caplog.at_level("WARNING", logger="extension_api.ocsp_responder"):
+        create_ocsp_app(seed=SEED, now=NOW, clock=lambda: late)
+    assert "expired" in caplog.text and "REVLAB_OCSP_NOW" in caplog.text
+
+
 def test_bad_env_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REVLAB_OCSP_SEED", "seven")
     with pytest.raises(ValueError, match="REVLAB_OCSP_SEED"):
@@ -138,8 +145,7 @@ SERVERS = {
 @pytest.fixture(scope="module", params=sorted(SERVERS))
 def gunicorn_url(request: pytest.FixtureRequest) -> Iterator[str]:
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    if not gunicorn.exists():
-        pytest.skip("gunicorn is not installed in this environment")
+    require(gunicorn.exists(), "gunicorn is not installed in this environment")
     port = _free_port()
     env = dict(os.environ, REVLAB_OCSP_SEED=str(SEED), REVLAB_OCSP_NOW=NOW.isoformat())
     proc = subprocess.Popen(

@@ -185,6 +185,33 @@ def test_baseline_requires_ocsp_nocheck(scenario: Incident2020) -> None:
     assert _rule(exc) == "baseline.responder.missing_ocsp_nocheck"
 
 
+def test_baseline_requires_ocsp_signing_alone(scenario: Incident2020) -> None:
+    from sim.pki import build_hierarchy
+
+    spec = {
+        "certificates": [
+            {"name": "root", "kind": "root"},
+            {"name": "r", "kind": "ocsp_responder", "issuer": "root",
+             "ekus": ["OCSPSigning", "serverAuth"]},
+            {"name": "leaf", "kind": "tls_server", "issuer": "root"},
+        ]
+    }  # fmt: skip
+    h = build_hierarchy(spec, now=NOW)
+    root, leaf = h["root"].certificate, h["leaf"].certificate
+    der = sign_response(
+        cert_id_for(root, leaf.serial_number),
+        status="good",
+        signer_cert=h["r"].certificate,
+        signer_key=h["r"].private_key,
+        now=NOW,
+    )
+    assert verify_response(der, issuer=root, cert=leaf, now=NOW).status == "good"
+    with pytest.raises(OCSPVerifyError) as exc:
+        verify_response(der, issuer=root, cert=leaf, now=NOW, policy="baseline")
+    assert _rule(exc) == "baseline.responder.extra_eku"
+    assert "1.3.6.1.5.5.7.3.1" in str(exc.value)
+
+
 def test_responder_not_issued_by_the_issuer_is_rejected(scenario: Incident2020) -> None:
     # The root's responder answering about a leaf of ICA-B: right EKU, wrong issuer.
     der = sign_response(
