@@ -68,7 +68,8 @@ class LifetimeComparison:
     Attributes:
         attrition: ``natural_attrition`` for the lifetimes.
         summary: One row per lifetime (index ``lifetime_days``) with ``renewals_per_year``,
-            ``mean_exposure_days`` (undetected key compromise), ``max_exposure_days`` and
+            ``mean_exposure_days`` and ``max_exposure_days`` (how long a certificate whose key
+            was stolen unnoticed stays valid; a new key at each renewal) and
             ``days_to_half_attrition``.
     """
 
@@ -99,7 +100,10 @@ def compare_lifetimes(
     summary = pd.DataFrame(
         {
             "renewals_per_year": 365.25 / (arr * (1.0 - renew_before_fraction)),
-            "mean_exposure_days": arr / 2.0,
+            # A key stolen at a random moment belongs to the certificate in use, which was
+            # issued less than one renewal period (1 - f) L ago: it stays valid for a time
+            # uniform on [f L, L], so L (1 + f) / 2 on average and L at most.
+            "mean_exposure_days": arr * (1.0 + renew_before_fraction) / 2.0,
             "max_exposure_days": arr,
             "days_to_half_attrition": arr / 2.0,
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.lifetimes import LIFETIMES, compare_lifetimes, natural_attrition
@@ -22,8 +23,24 @@ def test_shorter_lifetimes_cost_more_renewals_and_less_exposure() -> None:
         365.25 / 60
     )
     assert summary["renewals_per_year"].is_monotonic_increasing
-    assert summary.loc[825.0, "mean_exposure_days"] == 412.5
+    assert summary["mean_exposure_days"].is_monotonic_decreasing
     assert summary.loc[6.0, "max_exposure_days"] == 6
+
+
+@pytest.mark.parametrize(("lifetime", "fraction"), [(825.0, 1 / 3), (90.0, 1 / 3), (47.0, 0.1)])
+def test_mean_exposure_matches_a_simulated_renewal_schedule(
+    lifetime: float, fraction: float
+) -> None:
+    # Independent check: renew every (1 - f) L with a new key, steal the key in use at random
+    # moments, and measure how long its certificate stays valid.
+    rng = np.random.default_rng(7)
+    period = (1 - fraction) * lifetime
+    moments = rng.uniform(0, 1000 * period, 200_000)
+    issued = np.floor(moments / period) * period  # the newest certificate at that moment
+    remaining = issued + lifetime - moments
+    got = compare_lifetimes((lifetime,), renew_before_fraction=fraction).summary
+    assert got.loc[lifetime, "mean_exposure_days"] == pytest.approx(remaining.mean(), rel=0.01)
+    assert got.loc[lifetime, "max_exposure_days"] == pytest.approx(remaining.max(), rel=0.01)
 
 
 @pytest.mark.parametrize(
