@@ -1,8 +1,10 @@
 """Shared fixtures and the suite's two guards.
 
-1. The network is loopback only: every test runs with ``socket.socket.connect`` (and
-   ``connect_ex`` and ``create_connection``) patched so that a connection to any address outside
-   127.0.0.0/8 and ::1 fails the test at once, before a packet leaves.
+1. The network is loopback only: every test runs with ``socket.socket.connect`` and
+   ``connect_ex`` patched (``socket.create_connection`` and ``ssl`` go through them) so that a
+   connection to any address outside 127.0.0.0/8 and ::1 fails the test at once, before a
+   packet leaves. Subprocesses (gunicorn, openssl, node, Chromium) are not covered by it:
+   they are only ever pointed at loopback, and Chromium resolves every other name to nothing.
 2. Skips are honest: a test that needs something absent (the full CCADB corpus in ../shared,
    the openssl CLI, Chromium) calls ``require(...)``, which skips with the reason on a user's
    machine and fails under ``REVLAB_STRICT=1`` (set by .ci/run), so CI never skips the core.

@@ -232,7 +232,11 @@ def launch(lab: Lab, tmp_path: Path) -> Iterator[Callable[..., Browser]]:
                     f"--disable-extensions-except={EXTENSION}",
                     f"--load-extension={EXTENSION}",
                     "--ignore-certificate-errors",
-                    "--host-resolver-rules=" + ", ".join(f"MAP {h} 127.0.0.1" for h in HOSTS),
+                    # The test sites map to loopback and every other name to nothing, so the
+                    # browser cannot reach beyond this machine even by mistake.
+                    "--host-resolver-rules="
+                    + ", ".join([*(f"MAP {h} 127.0.0.1" for h in HOSTS), "MAP * ~NOTFOUND",
+                                 "EXCLUDE 127.0.0.1"]),
                 ],
                 env=env,
                 locale=language,

@@ -79,4 +79,6 @@ def test_notebook_executes_top_to_bottom(path: Path) -> None:
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if "image/png" in o.get("data", {})]  # fmt: skip
     assert images, f"{path.name} drew no figure"
-    assert elapsed < 60, f"{path.name} took {elapsed:.1f} s"
+    # How long it took is reported, not asserted: timing belongs to benchmarks, and the
+    # per-cell timeout above already catches a hang.
+    print(f"{path.name}: {elapsed:.1f} s")
