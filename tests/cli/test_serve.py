@@ -115,3 +115,39 @@ def test_two_workers_writing_the_host_cache_at_once_lose_nothing(
     status, bucket = _get(port, f"/v1/hostprefix/{prefix}")
     assert status == 200
     assert {h["port"] for h in bucket["hosts"]} == stored
+
+
+@pytest.mark.slow
+def test_access_log_names_no_host(tmp_path: Path) -> None:
+    """With gunicorn's access log on, a host check's request line shows no hostname."""
+    port = _free_port()
+    env = {**os.environ, "REVLAB_DATA_DIR": str(tmp_path / "data"),
+           "REVLAB_ALLOW_HOSTS": "127.0.0.1", "REVLAB_ALLOWED_PORTS": "1-65535",
+           "REVLAB_HANDSHAKE_TIMEOUT": "1", "REVLAB_CONNECT_TIMEOUT": "1"}  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    log = tmp_path / "access.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
+             "serve", "--port", str(port), "--workers", "1", "--access-log"],
+            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    if _get(port, "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            # "localhost" resolves from /etc/hosts (no DNS); port 9 is closed: a quick unknown.
+            status, body = _get(port, "/v1/hosts/localhost?port=9")
+            assert status in (200, 403), body
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(15)
+    text = log.read_text()
+    assert "/v1/hosts/<redacted>" in text
+    assert "localhost" not in text
