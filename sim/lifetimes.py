@@ -9,8 +9,8 @@ lifetime, so its remaining validity is uniform on ``[0, L]``:
   of the lifetime (Certbot renews with one third left; Let's Encrypt, reference/incident-2020.md).
   This is the operational cost the seed article weighs against shorter lifetimes;
 * exposure to an unknown key compromise: a compromise nobody detects is never revoked, so the
-  attacker can use the certificate until it expires: on average ``L / 2`` days, at most ``L``
-  (assuming a fresh key at each renewal).
+  attacker can use the certificate until it expires: on average ``L (1 + f) / 2`` days with
+  renewal at ``f L`` left, at most ``L`` (assuming a fresh key at each renewal).
 
 The lifetimes of interest are the BR maxima 825 / 397 / 200 / 100 / 47 days (Ballot 193, SC31,
 SC081; sim/data/calibration/tls_max_validity.csv) and Let's Encrypt's 6-day profile.

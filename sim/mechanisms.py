@@ -293,7 +293,7 @@ class Crl:
     CRL is signed by the issuer, so a self-vouching intermediate cannot forge it.
 
     Attributes:
-        next_update_hours: Validity of a leaf CRL in caches (BR 4.9.7: 7 days).
+        next_update_hours: Validity of a leaf CRL in caches (BR 4.9.7: nextUpdate at most 10 days).
         arl_next_update_hours: Validity of the CRL that lists intermediates (up to 12 months).
         crl_bytes: Size of one CRL download.
         crls_per_client: Distinct CRLs a client keeps fresh.

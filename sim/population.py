@@ -30,7 +30,7 @@ import csv
 import datetime as dt
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sim.loader import load_pem_bundle
 from sim.policy import KINDS, PROFILES, SEGMENTS, get_profile, require_aware
 
 __all__ = [
@@ -151,10 +152,9 @@ class Hierarchy:
         return tuple(selected)
 
 
-def _kinds_from_ekus(ekus: str, in_ccadb: bool) -> tuple[str, ...]:
-    if not in_ccadb:
+def _kinds_from_ekus(oids: Sequence[str] | None) -> tuple[str, ...]:
+    if oids is None:  # not in CCADB: only the fingerprint is known
         return ()
-    oids = [o for o in ekus.split(";") if o]
     if not oids:  # no EKU extension: any purpose (RFC 5280 4.2.1.12)
         return KINDS
     kinds = {_EKU_KIND.get(o, "other") for o in oids if o != "1.3.6.1.5.5.7.3.9"}
@@ -175,15 +175,19 @@ def load_hierarchy_2020() -> Hierarchy:
         .joinpath("data/incident-2020/affected_intermediates.csv")
         .read_text(encoding="utf-8")
     )
+    # EKUs come from the certificates themselves: the CSV's column is empty for one listed
+    # certificate whose name constraints its extractor could not parse ("Bayerische
+    # SSL-CA-2014-01"); sim.loader reads the EKU from the raw DER even then.
+    pem = resources.files("sim").joinpath("data/incident-2020/affected_intermediates.pem")
+    ekus = {r.sha256: r.ekus for r in load_pem_bundle(pem.read_bytes(), "shipped")}
     out = []
     for row in csv.DictReader(text.splitlines()):
-        in_ccadb = row["found_in_ccadb_pem_dump"] == "yes"
         ca = row["ca_owner_derived"] or UNIDENTIFIED
         ca = _CA_ALIASES.get(ca, ca)
         fp = row["sha256_hex"].lower()
         label = row["subject_cn"] or "(not in CCADB)"
         out.append(
-            Intermediate(fp, f"{label} [{fp[:8]}]", ca, _kinds_from_ekus(row["eku_oids"], in_ccadb))
+            Intermediate(fp, f"{label} [{fp[:8]}]", ca, _kinds_from_ekus(ekus.get(fp)))
         )
     return Hierarchy("incident-2020", tuple(out))
 

@@ -14,7 +14,7 @@ def test_json_lists_every_mechanism_with_null_for_never(capsys: pytest.CaptureFi
     assert main(["mechanisms", "--format", "json"]) == 0
     records = {r["mechanism"]: r for r in json.loads(capsys.readouterr().out)}
     assert set(records) == {m.value for m in M.Mechanism}
-    assert records["crl"]["days_leaf"] == pytest.approx(7.0)  # BR 4.9.7 nextUpdate
+    assert records["crl"]["days_leaf"] == pytest.approx(10.0)  # BR 4.9.7 nextUpdate <= 10 d
     assert records["ocsp_soft_fail"]["days_leaf_blocked"] is None
     assert records["ocsp_hard_fail"]["days_intermediate_2020"] is None
     assert records["onecrl"]["days_intermediate_2020"] is not None

@@ -69,7 +69,9 @@ def test_shipped_parameters_are_the_published_ones() -> None:
     crl = configs[Mechanism.CRL]
     crlset = configs[Mechanism.CRLSET]
     assert isinstance(crl, Crl) and isinstance(crlset, CrlSet)
-    assert crl.next_update_hours == 7 * 24  # BR 4.9.7
+    # BR 4.9.7: nextUpdate at most 10 days after thisUpdate (re-issued every 7 days at least);
+    # a client caches until nextUpdate, so 10 days is the worst case.
+    assert crl.next_update_hours == 10 * 24
     assert isinstance(configs[Mechanism.OCSP_STAPLING], OcspStapling)
     assert configs[Mechanism.OCSP_STAPLING].staple_validity_hours == 10 * 24  # BR 4.9.10
     assert isinstance(configs[Mechanism.CRLITE], Crlite)
@@ -78,6 +80,8 @@ def test_shipped_parameters_are_the_published_ones() -> None:
     assert Reason.SUPERSEDED not in crlset.reasons
     assert Reason.KEY_COMPROMISE in crlset.reasons
     assert configs[Mechanism.SHORT_LIVED].bytes_per_day == 0
+    # Must-staple is the exception, not the rule: by default a blocked responder wins.
+    assert configs[Mechanism.OCSP_STAPLING].must_staple is False
 
 
 # --- time to protection, worked by hand -------------------------------------------------------
@@ -226,7 +230,7 @@ def test_destroying_the_key_ends_forgeries_after_the_last_one_expires() -> None:
 def test_mechanism_table_shows_worst_cases_and_never() -> None:
     table = M.mechanism_table()
     assert list(table.index) == [m.value for m in Mechanism]
-    assert table.loc["crl", "days_leaf"] == pytest.approx(7.0)
+    assert table.loc["crl", "days_leaf"] == pytest.approx(10.0)  # BR 4.9.7: nextUpdate <= 10 d
     assert math.isinf(table.loc["ocsp_soft_fail", "days_leaf_blocked"])
     assert table.loc["ocsp_hard_fail", "days_leaf_blocked"] == pytest.approx(10.0)
     assert math.isinf(table.loc["ocsp_hard_fail", "days_intermediate_2020"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from sim.population import (
     load_hierarchy_2020,
     make_population,
 )
-from tests.conftest import NOW
+from tests.conftest import NOW, REPO
 
 AT_2020 = dt.datetime(2020, 7, 1, tzinfo=dt.UTC)
 
@@ -27,13 +29,17 @@ def test_hierarchy_2020_has_293_intermediates_of_14_cas() -> None:
 
 def test_tls_capability_comes_from_the_ekus() -> None:
     hier = load_hierarchy_2020()
-    # The shipped CSV lists serverAuth on 84 rows (its README says 98: reported to the lead);
-    # "Bayerische SSL-CA-2014-01" has no EKU at all (any purpose, RFC 5280 4.2.1.12);
-    # the 33 hash-only rows have no known kind.
+    # EKUs as the DER says: the CSV lists serverAuth on 84 rows, and its empty EKU column for
+    # "Bayerische SSL-CA-2014-01" is an extraction failure (its DER asserts serverAuth,
+    # OCSPSigning and clientAuth): 85 TLS-capable. The 33 hash-only rows have no known kind.
+    text = (REPO / "sim/data/incident-2020/affected_intermediates.csv").read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sum("1.3.6.1.5.5.7.3.1" in r["eku_oids"].split(";") for r in rows) == 84
     assert sum(i.tls_capable for i in hier.intermediates) == 84 + 1
     assert sum(not i.kinds for i in hier.intermediates) == 33
     bayern = [i for i in hier.intermediates if i.name.startswith("Bayerische SSL-CA-2014-01")]
     assert bayern and bayern[0].tls_capable
+    assert "smime" not in bayern[0].kinds  # no emailProtection in its EKU
 
 
 def test_same_seed_same_population_and_ages_within_lifetimes() -> None:

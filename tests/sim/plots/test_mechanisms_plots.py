@@ -33,8 +33,8 @@ def test_exposure_bars_draw_one_bar_per_mechanism_and_mark_never(table: pd.DataF
     soft = by_label["OCSP soft-fail"]
     assert soft.get_width() == 30
     assert to_hex(soft.get_facecolor()) == PALETTE["affected"].lower()
-    # A 7-day CRL is a 7-day bar.
-    assert by_label["CRL"].get_width() == pytest.approx(7.0)
+    # A CRL cached until its nextUpdate (at most 10 days, BR 4.9.7) is a 10-day bar.
+    assert by_label["CRL"].get_width() == pytest.approx(10.0)
     texts = [t.get_text().strip() for t in ax.texts]
     assert texts.count("never") == int(
         sum(
