@@ -561,16 +561,22 @@ def blast_radius(
 #: 2020-07-01, the day the issue was raised on mozilla.dev.security.policy.
 DISCLOSURE_2020 = dt.datetime(2020, 7, 1, tzinfo=dt.UTC)
 
-#: The staged schedule CAs really used in 2020, as data: (CA, subject substring, day, source).
-#: First match wins; the last row is an assumption for CAs without a published date.
+#: The staged schedule of 2020, as data: (CA, subject substring, day, source). First match wins.
+#: Each published date belongs to one named intermediate (GlobalSign's DV SSL ICA, QuoVadis's
+#: Global SSL ICA G2/G3, JPRS's G3 intermediates); a row with an empty substring extrapolates
+#: that date to every other listed intermediate of the CA, which is an assumption, and so is the
+#: last row's day 200 for CAs without a published date.
 STAGED_SCHEDULE_2020: tuple[tuple[str, str, float, str], ...] = (
     ("GlobalSign", "AATL", 183, "GlobalSign: AATL ICA revoked 2020-12-31"),
     ("GlobalSign", "PersonalSign", 238, "GlobalSign: PersonalSign ICA revoked 2021-02-24"),
-    ("GlobalSign", "", 204, "GlobalSign: DV SSL ICA revoked 2021-01-21 "
+    ("GlobalSign", "", 204, "GlobalSign: DV SSL ICA revoked 2021-01-21, extrapolated to its "
+     "other intermediates "
      "(https://support.globalsign.com/ssl/general-ssl/ica-revocations-and-remediation-steps)"),
-    ("QuoVadis (DigiCert group)", "", 197, "QuoVadis G2/G3 revoked 2021-01-14 "
+    ("QuoVadis (DigiCert group)", "", 197, "QuoVadis Global SSL ICA G2/G3 revoked 2021-01-14, "
+     "extrapolated to its other intermediates "
      "(https://bugzilla.mozilla.org/show_bug.cgi?id=1649938)"),
-    ("SECOM Trust Systems", "", 214, "JPRS reissue deadline 2021-01-31 "
+    ("SECOM Trust Systems", "", 214, "JPRS reissue deadline 2021-01-31, extrapolated to "
+     "SECOM's other intermediates "
      "(https://jprs.jp/pubcert/info/notice/20200814-certificate-reissue_3.html)"),
     ("", "", 200, "assumption: 'migrations ran about 6-7 months' (incident-2020.md)"),
 )  # fmt: skip
