@@ -32,6 +32,7 @@ per-parameter sources in ``sim/data/mechanisms.json``.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import json
 import math
@@ -480,7 +481,7 @@ def _next_push_hours(
 
 
 @dataclass(frozen=True)
-class _PushList:
+class _PushList(abc.ABC):
     """A list the browser vendor builds and pushes to its clients, signed by the vendor."""
 
     mechanism: ClassVar[Mechanism]
@@ -495,8 +496,9 @@ class _PushList:
         _non_negative("client_delay_hours", self.client_delay_hours)
         _non_negative("bytes_per_day", self.bytes_per_day)
 
-    def coverage(self, target: Target) -> float:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def coverage(self, target: Target) -> float:
+        """The share of revocations of ``target`` certificates the list carries, in [0, 1]."""
 
     def _covered(self, revocation: Revocation) -> float:
         return self.coverage(revocation.target)

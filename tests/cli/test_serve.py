@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,33 +39,24 @@ def _get(port: int, path: str) -> tuple[int, Any]:
         conn.close()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
-    """``revlab serve`` on a free port with 2 workers; yields (port, data dir, first lines)."""
+@contextmanager
+def _serving(
+    data: Path, args: list[str], output: Any, env_extra: dict[str, str]
+) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """``revlab serve`` on a free port until the block ends; yields (port, process)."""
     port = _free_port()
-    data = tmp_path / "data"
     env = {**os.environ, "REVLAB_DATA_DIR": str(data), "REVLAB_ALLOW_HOSTS": "127.0.0.1",
-           "REVLAB_ALLOWED_PORTS": "1-65535", "REVLAB_RATE_LIMIT": "",
-           "REVLAB_HOSTS_RATE_LIMIT": "", "REVLAB_HANDSHAKE_TIMEOUT": "2"}
+           "REVLAB_ALLOWED_PORTS": "1-65535", **env_extra}  # fmt: skip
     env.pop("DATABASE_URL", None)
+    # Piped output is read line by line (stderr dropped); a file gets both streams.
+    errors = subprocess.DEVNULL if output is subprocess.PIPE else subprocess.STDOUT
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
-         "serve", "--port", str(port), "--workers", "2"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+         "serve", "--port", str(port), *args],
+        cwd=REPO, env=env, stdout=output, stderr=errors, text=True,
+    )  # fmt: skip
     try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline(), proc.stdout.readline()]
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if _get(port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        yield port, data, lines
+        yield port, proc
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -75,6 +66,30 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if _get(port, "/healthz")[0] == 200:
+                return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
+    """``revlab serve`` on a free port with 2 workers; yields (port, data dir, first lines)."""
+    data = tmp_path / "data"
+    env = {"REVLAB_RATE_LIMIT": "", "REVLAB_HOSTS_RATE_LIMIT": "", "REVLAB_HANDSHAKE_TIMEOUT": "2"}
+    with _serving(data, ["--workers", "2"], subprocess.PIPE, env) as (port, proc):
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        _wait_healthy(port, proc)
+        yield port, data, lines
 
 
 @pytest.mark.slow
@@ -120,34 +135,16 @@ def test_two_workers_writing_the_host_cache_at_once_lose_nothing(
 @pytest.mark.slow
 def test_access_log_names_no_host(tmp_path: Path) -> None:
     """With gunicorn's access log on, a host check's request line shows no hostname."""
-    port = _free_port()
-    env = {**os.environ, "REVLAB_DATA_DIR": str(tmp_path / "data"),
-           "REVLAB_ALLOW_HOSTS": "127.0.0.1", "REVLAB_ALLOWED_PORTS": "1-65535",
-           "REVLAB_HANDSHAKE_TIMEOUT": "1", "REVLAB_CONNECT_TIMEOUT": "1"}  # fmt: skip
-    env.pop("DATABASE_URL", None)
     log = tmp_path / "access.log"
-    with log.open("w") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
-             "serve", "--port", str(port), "--workers", "1", "--access-log"],
-            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if _get(port, "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise
-                    time.sleep(0.1)
-            # "localhost" resolves from /etc/hosts (no DNS); port 9 is closed: a quick unknown.
-            status, body = _get(port, "/v1/hosts/localhost?port=9")
-            assert status in (200, 403), body
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(15)
+    env = {"REVLAB_HANDSHAKE_TIMEOUT": "1", "REVLAB_CONNECT_TIMEOUT": "1"}
+    with (
+        log.open("w") as sink,
+        _serving(tmp_path / "data", ["--workers", "1", "--access-log"], sink, env) as (port, proc),
+    ):
+        _wait_healthy(port, proc)
+        # "localhost" resolves from /etc/hosts (no DNS); port 9 is closed: a quick unknown.
+        status, body = _get(port, "/v1/hosts/localhost?port=9")
+        assert status in (200, 403), body
     text = log.read_text()
     assert "/v1/hosts/<redacted>" in text
     assert "localhost" not in text
