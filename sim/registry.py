@@ -168,6 +168,15 @@ class Verdict:
     remedy_visitor: str = ""
     chain: tuple[CertRecord, ...] = field(default=(), repr=False)
 
+    @property
+    def serves_known_reissue(self) -> bool:
+        """Whether an ``affected_key`` chain serves the CA's known clean re-issue (the fix)."""
+        if self.kind is not VerdictKind.AFFECTED_KEY or self.entry is None:
+            return False
+        if self.position is None or not 0 <= self.position < len(self.chain):
+            return False
+        return self.chain[self.position].sha256 in self.entry.reissues
+
     def to_json(self) -> dict[str, Any]:
         """The verdict as the API returns it."""
         return {

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from sim.cli import main
 from sim.pki import Hierarchy
-from tests.conftest import NOW
+from tests.conftest import NOW, REPO
 from tests.extension_api.tls_servers import affected_intermediate_pem, hierarchy, serve
 
 ALLOW = ["--allow-host", "127.0.0.1", "--timeout", "1"]
@@ -31,6 +33,19 @@ def test_check_reports_affected_with_the_ca_label_and_exit_1(
     assert code == 1
     assert out.startswith(f"{server.target}: affected\n")
     assert "AC Camerfirma" in out
+
+
+def test_check_exits_0_when_the_site_serves_the_known_clean_reissue(
+    pki: Hierarchy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    der = (REPO / "tests/data/real_quovadis_reissue.der").read_bytes()
+    reissue = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+    with serve(tmp_path, [pki["leaf"].pem, reissue], pki["leaf"].key_pem()) as server:
+        code = main(["check", server.target, *ALLOW])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith(f"{server.target}: affected_key\n")
+    assert "known clean re-issue" in out
 
 
 def test_check_reports_clean_with_exit_0_and_json(

@@ -134,6 +134,19 @@ def test_unreadable_chain_is_unknown(chain: list[CertRecord]) -> None:
     assert verdict.reasons
 
 
+def test_the_real_clean_quovadis_reissue_is_affected_key_and_known_clean() -> None:
+    """tests/data/real_quovadis_reissue.der: CCADB's re-issue of the listed "QuoVadis Qualified
+    Web ICA G1", same name and key, without OCSPSigning (reissues.csv names it)."""
+    (reissue,) = load_bytes((TEST_DATA / "real_quovadis_reissue.der").read_bytes(), "reissue")
+    assert reissue.ok and not reissue.has_ocsp_signing
+    verdict = match([reissue], shipped_registry())
+    assert verdict.kind is VerdictKind.AFFECTED_KEY
+    assert verdict.serves_known_reissue
+    assert "known clean re-issue" in " ".join(verdict.reasons)
+    registry, h = _reissue_setup()  # a same-key re-issue nobody has vetted as clean
+    assert not match(_records(h["leaf"].pem, h["new"].pem), registry).serves_known_reissue
+
+
 def test_unparseable_unlisted_chain_is_unknown_but_a_listed_one_is_affected() -> None:
     junk = load_bytes(b"\x30\x02\x30\x00", "junk.der")
     assert match(junk, shipped_registry()).kind is VerdictKind.UNKNOWN
