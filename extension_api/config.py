@@ -51,14 +51,13 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sim.errors import ConfigError
+
 __all__ = ["ConfigError", "Settings", "default_data_dir", "parse_ports"]
 
 #: Name of the SQLite file inside the data directory.
 DB_FILENAME = "revlab.sqlite3"
 
-
-class ConfigError(ValueError):
-    """A setting has a value we cannot use; the message names the variable."""
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:

@@ -26,14 +26,14 @@ from sim.registry import (
     Registry,
     RegistryImportError,
     Verdict,
-    VerdictKind,
     match,
     shipped_registry,
 )
+from sim.served import verdict_for_served
+from tlsscan.fetcher import FetchPolicy, GuardError, HostError, fetch_chain, normalise_host
 
 from .config import Settings
 from .errors import ApiError
-from .fetcher import FetchPolicy, GuardError, HostError, fetch_chain, normalise_host
 from .storage import CachedChain, RegistrySnapshot, Store, host_sha256
 
 __all__ = [
@@ -342,21 +342,7 @@ def _iso(moment: float) -> str:
 
 def verdict_for_cached(cached: CachedChain, registry: Registry) -> Verdict:
     """The verdict on a cached fetch against a registry (``unknown`` for a failed fetch)."""
-    if cached.error is not None:
-        return Verdict(
-            VerdictKind.UNKNOWN,
-            f"Unknown: {cached.error}.",
-            (f"The chain could not be read: {cached.error}.",),
-            remedy_owner="Check that the server answers TLS on this port.",
-            remedy_visitor="Nothing can be said about this site's chain now; try again later.",
-        )
-    records = [_record_from_der(der, i) for i, der in enumerate(cached.chain)]
-    return match(records, registry)
-
-
-@lru_cache(maxsize=4096)
-def _record_from_der(der: bytes, index: int) -> CertRecord:
-    return record_from_der(der, f"served[{index}]")
+    return verdict_for_served(cached.chain, cached.error, registry)
 
 
 def check_host(state: ApiState, raw_host: str, raw_port: str | None) -> HostCheck:

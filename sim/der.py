@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.errors import DerError
+
 __all__ = [
     "DerError",
     "RawExtension",
@@ -21,9 +23,6 @@ __all__ = [
     "raw_extensions",
 ]
 
-
-class DerError(ValueError):
-    """The bytes are not the DER structure expected at that place."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyBboxPatch
 
+from sim.errors import ParameterError
 from sim.incident import BlastRadius
 from sim.loader import OID_OCSP_SIGNING
 from sim.pki import Hierarchy, IssuedCert
@@ -92,12 +93,12 @@ def plot_certificate_tree(
         The axes; each box patch's ``get_gid()`` is the certificate's name.
 
     Raises:
-        ValueError: a mark names no certificate of the hierarchy.
+        ParameterError: a mark names no certificate of the hierarchy.
     """
     marks = dict(marks or {})
     unknown = sorted(set(marks) - set(hierarchy.certs))
     if unknown:
-        raise ValueError(f"marks must name certificates of the hierarchy, got {unknown}")
+        raise ParameterError(f"marks must name certificates of the hierarchy, got {unknown}")
     ax = new_axes(ax)
     pos = _layout(hierarchy)
     for cert in hierarchy:
@@ -161,11 +162,11 @@ def plot_kinds_by_ca(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         The axes; one bar container per kind, labelled with the kind and its total.
 
     Raises:
-        ValueError: a kind column is missing.
+        ParameterError: a kind column is missing.
     """
     missing = [k for k in KIND_COLOURS if k not in table.columns]
     if missing:
-        raise ValueError(f"table must have the columns {list(KIND_COLOURS)}; missing {missing}")
+        raise ParameterError(f"table must have the columns {list(KIND_COLOURS)}; missing {missing}")
     ax = new_axes(ax)
     names = [str(n) for n in table.index][::-1]
     left = [0.0] * len(names)
@@ -198,12 +199,12 @@ def plot_subtree(blast: BlastRadius, ca: str, *, ax: Axes | None = None, top: in
         The axes; the light bars carry ``gid`` = the intermediate's name.
 
     Raises:
-        ValueError: ``ca`` has no populated intermediate in ``blast``.
+        ParameterError: ``ca`` has no populated intermediate in ``blast``.
     """
     rows = [r for r in blast.by_intermediate if r.ca == ca]
     if not rows:
         known = sorted({r.ca for r in blast.by_intermediate})
-        raise ValueError(f"ca must be one of {known}, got {ca!r}")
+        raise ParameterError(f"ca must be one of {known}, got {ca!r}")
     ax = new_axes(ax)
     shown = sorted(rows, key=lambda r: -r.leaves)[:top][::-1]
     labels = [r.name if len(r.name) <= 48 else r.name[:45] + "..." for r in shown]

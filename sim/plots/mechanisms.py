@@ -11,6 +11,7 @@ import math
 import pandas as pd
 from matplotlib.axes import Axes
 
+from sim.errors import ParameterError
 from sim.plots.style import PALETTE, new_axes, style_axes
 
 __all__ = ["bandwidth_vs_coverage", "clients_exposed_curve", "exposure_window_bars"]
@@ -42,9 +43,9 @@ def exposure_window_bars(
     """
     days_col, covered_col = f"days_{scenario}", f"covered_{scenario}"
     if days_col not in table.columns or covered_col not in table.columns:
-        raise ValueError(f"scenario must name columns of the table, got {scenario!r}")
+        raise ParameterError(f"scenario must name columns of the table, got {scenario!r}")
     if not (horizon_days > 0 and math.isfinite(horizon_days)):
-        raise ValueError(f"horizon_days must be a finite number > 0, got {horizon_days!r}")
+        raise ParameterError(f"horizon_days must be a finite number > 0, got {horizon_days!r}")
     ax = new_axes(ax)
     labels = list(table["label"])
     positions = list(range(len(labels)))
@@ -83,7 +84,7 @@ def clients_exposed_curve(exposure: pd.DataFrame, *, ax: Axes | None = None) -> 
         The axes.
     """
     if "exposed_all" not in exposure.columns:
-        raise ValueError("exposure must be client_exposure's DataFrame (no exposed_all column)")
+        raise ParameterError("exposure must be client_exposure's DataFrame (no exposed_all column)")
     ax = new_axes(ax)
     profiles = [c for c in exposure.columns if c.startswith("exposed_") and c != "exposed_all"]
     colours = [PALETTE["accent"], PALETTE["warning"], PALETTE["neutral"], PALETTE["expired"]]
@@ -126,7 +127,7 @@ def bandwidth_vs_coverage(table: pd.DataFrame, *, ax: Axes | None = None) -> Axe
     """
     for column in ("bytes_per_day", "coverage_leaf", "label"):
         if column not in table.columns:
-            raise ValueError(f"table must have a {column!r} column")
+            raise ParameterError(f"table must have a {column!r} column")
     ax = new_axes(ax)
     ax.scatter(table["bytes_per_day"], table["coverage_leaf"], s=80, color=PALETTE["accent"])
     for x, y, label in zip(

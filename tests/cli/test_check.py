@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from sim.cli import main
+from revlab import main
 from sim.pki import Hierarchy
 from tests.conftest import NOW, REPO
 from tests.extension_api.tls_servers import affected_intermediate_pem, hierarchy, serve

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from extension_api.fetcher import (
+from tlsscan.fetcher import (
     FetchPolicy,
     GuardError,
     HostError,
@@ -98,7 +98,7 @@ def test_guard_connects_to_the_vetted_address_only(
 
 
 def test_allow_list_lets_loopback_through_by_address_or_network() -> None:
-    from extension_api.fetcher import vetted_addresses
+    from tlsscan.fetcher import vetted_addresses
 
     assert [str(a) for a in vetted_addresses(
         "127.0.0.1", 8443, FetchPolicy(allow_hosts=("127.0.0.0/8",))

@@ -28,6 +28,8 @@ import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sim.errors import GuardError, HostError
+
 __all__ = [
     "FetchPolicy",
     "FetchResult",
@@ -56,12 +58,6 @@ _EXTRA_BLOCKED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
 )
 
 
-class HostError(ValueError):
-    """The host or port is not acceptable input (a 400 for the API)."""
-
-
-class GuardError(ValueError):
-    """The SSRF guard refused the target (a 403 for the API); the message says why."""
 
 
 @dataclass(frozen=True)

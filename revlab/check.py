@@ -15,8 +15,10 @@ import json
 import os
 from pathlib import Path
 
-from sim.cli import CliError
+from revlab import CliError
 from sim.registry import RegistryImportError, VerdictKind, shipped_registry
+from sim.served import verdict_for_served
+from tlsscan.fetcher import FetchPolicy, GuardError, HostError, fetch_chain, parse_target
 
 __all__ = ["EXIT_CODES", "HELP", "NAME", "add_arguments", "run"]
 
@@ -48,11 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch, match, print; the exit code follows the verdict."""
-    # extension_api is imported here so that `sim` stays importable without Flask.
-    from extension_api.fetcher import FetchPolicy, GuardError, HostError, fetch_chain, parse_target
-    from extension_api.service import verdict_for_cached
-    from extension_api.storage import CachedChain, host_sha256
-
     try:
         host, port = parse_target(args.target)
     except HostError as exc:
@@ -80,9 +77,7 @@ def run(args: argparse.Namespace) -> int:
         result = fetch_chain(host, port, policy)
     except GuardError as exc:
         raise CliError(f"{host}:{port}: {exc} (use --allow-host to check it anyway)") from None
-    cached = CachedChain(host, port, host_sha256(host), result.address, result.chain,
-                         result.error, result.truncated, 0.0, 0.0)
-    verdict = verdict_for_cached(cached, registry)
+    verdict = verdict_for_served(result.chain, result.error, registry)
     if args.json:
         out = verdict.to_json()
         out["served"] = {"host": host, "port": port, "address": result.address,
