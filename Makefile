@@ -48,7 +48,7 @@ test: $(STAMP) lint
 	NO_UPDATE_NOTIFIER=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tlsscan extension_api revlab tests benchmarks notebooks/build_slides.py
+	$(BIN)/ruff check sim tlsscan extension_api revlab tests benchmarks tools notebooks/build_slides.py
 	$(BIN)/mypy
 	$(BIN)/mypy --strict notebooks/build_slides.py
 
