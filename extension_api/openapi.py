@@ -12,6 +12,7 @@ from typing import Any
 from sim.registry import STATUSES, VerdictKind
 
 from .errors import ErrorCode
+from .service import RemedyCode
 
 __all__ = ["SCHEMAS", "openapi_document"]
 
@@ -144,7 +145,7 @@ SCHEMAS: dict[str, Any] = {
                         "not_after": _DATE,
                         "remedy": {
                             "type": "string",
-                            "enum": ["swap_intermediate", "reissue_leaf"],
+                            "enum": [c.value for c in RemedyCode],
                         },
                         "reissues": {"type": "array", "items": _HEX64},
                     }

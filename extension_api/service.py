@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -44,6 +45,7 @@ __all__ = [
     "HostCheck",
     "ImportResult",
     "PrefixHit",
+    "RemedyCode",
     "check_chain",
     "check_host",
     "compact_registry",
@@ -188,8 +190,24 @@ class ApiState:
             self._checked = time.monotonic()
 
 
-def _remedy_code(reissues: Sequence[str]) -> str:
-    return "swap_intermediate" if reissues else "reissue_leaf"
+class RemedyCode(StrEnum):
+    """What a site owner must do about a listed intermediate, as the compact list says it."""
+
+    #: A clean re-issue with the same key exists: serving it instead is enough.
+    SWAP_INTERMEDIATE = "swap_intermediate"
+    #: No clean re-issue: the leaf needs a new certificate under another intermediate.
+    REISSUE_LEAF = "reissue_leaf"
+
+
+#: The sentence for people behind each remedy code (sent once per compact list).
+REMEDY_TEXT: dict[RemedyCode, str] = {
+    RemedyCode.SWAP_INTERMEDIATE: "Serve the CA's clean re-issue (listed in reissues) instead.",
+    RemedyCode.REISSUE_LEAF: "Reissue the certificate under a new intermediate and serve it.",
+}
+
+
+def _remedy_code(reissues: Sequence[str]) -> RemedyCode:
+    return RemedyCode.SWAP_INTERMEDIATE if reissues else RemedyCode.REISSUE_LEAF
 
 
 def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
@@ -199,10 +217,7 @@ def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
         "version": snap.id,
         "etag": snap.etag,
         "incidents": registry.to_json()["incidents"],
-        "remedies": {
-            "swap_intermediate": "Serve the CA's clean re-issue (listed in reissues) instead.",
-            "reissue_leaf": "Reissue the certificate under a new intermediate and serve it.",
-        },
+        "remedies": {code.value: text for code, text in REMEDY_TEXT.items()},
         "entries": [
             {
                 "sha256": e.sha256,
