@@ -9,9 +9,9 @@ English is set in a font that has its glyphs (:func:`font_family`).
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-import matplotlib
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -58,6 +58,9 @@ CJK_FONTS: tuple[str, ...] = (
     "IPAGothic",
 )
 
+#: File names of those fonts (Debian: fonts-noto-cjk, fonts-ipaexfont, fonts-ipafont).
+_CJK_FILES: tuple[str, ...] = ("NotoSansCJK", "NotoSansJP", "SourceHanSans", "ipaexg", "ipag")
+
 _FONT = {"title": 16, "label": 13, "tick": 11}
 
 
@@ -81,6 +84,23 @@ def font_family(lang: str) -> tuple[str, ...] | None:
     """
     if lang != "ja":
         return None
+    found = _installed_cjk_font()
+    if found is None:
+        # Installed after matplotlib cached its font list: register the system's CJK files.
+        for path in font_manager.findSystemFonts():
+            if any(part in Path(path).name for part in _CJK_FILES):
+                font_manager.fontManager.addfont(path)
+        found = _installed_cjk_font()
+    if found is not None:
+        return (found, "DejaVu Sans")
+    raise MissingFontError(
+        "Japanese figures need a font with Japanese glyphs, and none of "
+        f"{', '.join(CJK_FONTS)} is installed: on Debian or Ubuntu run "
+        "`apt-get install fonts-noto-cjk`"
+    )
+
+
+def _installed_cjk_font() -> str | None:
     for name in CJK_FONTS:
         try:
             font_manager.findfont(
@@ -88,13 +108,8 @@ def font_family(lang: str) -> tuple[str, ...] | None:
             )
         except ValueError:
             continue
-        return (name, "DejaVu Sans")
-    raise MissingFontError(
-        "Japanese figures need a font with Japanese glyphs, and none of "
-        f"{', '.join(CJK_FONTS)} is installed: on Debian or Ubuntu run "
-        "`apt-get install fonts-noto-cjk` (then delete matplotlib's font cache, "
-        f"{matplotlib.get_cachedir()}/fontlist-*.json, if the font is still not found)"
-    )
+        return name
+    return None
 
 
 def apply_font(ax: Axes, lang: str) -> Axes:
@@ -156,6 +171,9 @@ def style_axes(
         MissingFontError: no font for ``lang`` is installed (see :func:`font_family`).
     """
     # Wrapped at the figure's edge: a long title on a notebook-sized figure stays whole.
+    # matplotlib wraps at spaces only; Japanese has none, so allow a break after its commas.
+    if lang == "ja":
+        title = title.replace("、", "、 ").replace("：", "： ")
     ax.set_title(title, fontsize=_FONT["title"], loc="left", wrap=True)
     ax.set_xlabel(xlabel, fontsize=_FONT["label"])
     ax.set_ylabel(ylabel, fontsize=_FONT["label"])
