@@ -32,7 +32,7 @@ from matplotlib.colors import to_hex, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.text import Text
+from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 from sim.plots.style import BREAK_MARK_GID
@@ -136,7 +136,15 @@ def _texts(fig: Figure) -> list[Text]:
 def _visible(text: Text) -> bool:
     if not text.get_visible():
         return False
-    return text.axes is None or text.axes.get_visible()
+    if text.axes is not None and not text.axes.get_visible():
+        return False
+    if isinstance(text, Annotation) and text.axes is not None:
+        # matplotlib skips an annotation whose data point lies outside the axes.
+        clip = text.get_annotation_clip()
+        if (clip is None and text.xycoords == "data") or clip:
+            px, py = text.axes.transData.transform(np.asarray(text.xy, float))
+            return bool(text.axes.bbox.contains(float(px), float(py)))
+    return True
 
 
 def _text_box(text: Text, renderer: RendererBase) -> Bbox:

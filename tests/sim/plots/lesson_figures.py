@@ -45,7 +45,9 @@ def _data() -> dict[str, Any]:
         base, mix=mix, ari=False, revocation_days=dict.fromkeys(base.revocation_days, 7.0),
         deadlines={"chosen revocation day": 7, "BR 4.9.1.2: 7 days": 7},
     )  # fmt: skip
-    dv = next(i for i in staged.revocation_days.index if i.startswith("GlobalSign RSA DV SSL CA 2018"))
+    dv = next(
+        i for i in staged.revocation_days.index if i.startswith("GlobalSign RSA DV SSL CA 2018")
+    )
     return {
         "seed_pki": build_hierarchy(seed_article_spec(), now=NOW, seed=SEED),
         "incident": build_incident_2020(now=NOW, seed=SEED),
@@ -56,8 +58,9 @@ def _data() -> dict[str, Any]:
         "widget": simulate(widget, n=n, seed=SEED, mode="cohort"),
         "calibration": [(f, *model_curve(f)) for f in fit_all()],
         "lifetimes": compare_lifetimes(LIFETIMES),
-        "lifetimes_widget": compare_lifetimes(sorted(LIFETIMES, reverse=True),
-                                              renew_before_fraction=1 / 3),  # fmt: skip
+        "lifetimes_widget": compare_lifetimes(
+            sorted(LIFETIMES, reverse=True), renew_before_fraction=1 / 3
+        ),
         "table": mechanism_table(),
         "exposure": timeline_exposure(
             staged, dv, mix=browser_mix(chrome=0.6, firefox=0.1, other=0.3)
