@@ -174,7 +174,8 @@ def plot_certificate_tree(
                 facecolor="white", edgecolor=edge, lw=4, label=label("tree.legend.dangerous", lang)
             ))  # fmt: skip
         ekus = ", ".join(_ekus(cert)) or label("tree.no_eku", lang)
-        text = f"{first_lines[cert.name].format(**words)}\n[{cert.spec.kind}]\n{ekus}"
+        kind = term(cert.spec.kind, lang)
+        text = f"{first_lines[cert.name].format(**words)}\n[{kind}]\n{ekus}"
         if mark:
             text += f"\n>> {term(mark, lang)}"
         ax.text(x, y, text, ha="center", va="center", fontsize=9, wrap=True)
