@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from matplotlib.axes import Axes
@@ -18,6 +18,16 @@ from matplotlib.axes import Axes
 #: The lessons' fixed "now" and seed (each notebook states them).
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 SEED = 2026
+
+#: Lesson 1's dropdown: each break's title and the marks its figure draws.
+BREAKS: dict[str, dict[str, str]] = {
+    "nothing (the real chain)": {},
+    "server forgets to send G2": {"intermediate_g2": "not sent"},
+    "wrong host name (www.example.jp)": {"leaf": "name mismatch"},
+    "checked 2027-06-01 (leaf lives 200 days)": {"leaf": "expired"},
+    "impostor G2 (same name, other key)": {"intermediate_g2": "forged (other key)"},
+    "root not trusted by this client": {"root": "untrusted"},
+}
 
 #: ``draw(ax, lang)`` -> the axes drawn on.
 Draw = Callable[[Axes, str], Axes]
@@ -68,6 +78,14 @@ def _data() -> dict[str, Any]:
     }
 
 
+def _break(title: str, ax: Axes, lang: str) -> Axes:
+    """Lesson 1's figure for one choice of its dropdown."""
+    from sim.plots.hierarchy import plot_certificate_tree
+
+    return plot_certificate_tree(_data()["seed_pki"], marks=BREAKS[title], title=title,
+                                 ax=ax, lang=lang)  # fmt: skip
+
+
 def lesson_figures() -> dict[str, Draw]:
     """The lessons' figures by ``<lesson>-<name>`` (the names of ``build/figures``)."""
     from sim.plots.blast import plot_blast_by_ca, plot_blast_hierarchy
@@ -86,9 +104,14 @@ def lesson_figures() -> dict[str, Draw]:
     return {
         "01-seed-hierarchy": lambda ax, lang: plot_certificate_tree(
             d()["seed_pki"], ax=ax, lang=lang),
-        "01-break-server-forgets-g2": lambda ax, lang: plot_certificate_tree(
-            d()["seed_pki"], marks={"intermediate_g2": "not sent"},
-            title="server forgets to send G2", ax=ax, lang=lang),
+        "01-seed-hierarchy-lesson": lambda ax, lang: plot_certificate_tree(
+            d()["seed_pki"], title="The seed article's hierarchy (built at 2026-11-01)",
+            ax=ax, lang=lang),
+        "02-delegated-responder-lesson": lambda ax, lang: plot_certificate_tree(
+            d()["incident"].hierarchy, marks=marks,
+            title="Root R's children: ICA-A can speak for ICA-B (RFC 6960 4.2.2.2)",
+            ax=ax, lang=lang),
+        **{f"01-break-{k}": partial(_break, title) for k, title in enumerate(BREAKS)},
         "02-delegated-responder": lambda ax, lang: plot_certificate_tree(
             d()["incident"].hierarchy, marks=marks, ax=ax, lang=lang),
         "03-kinds-by-ca": lambda ax, lang: plot_kinds_by_ca(d()["kinds"], ax=ax, lang=lang),
@@ -97,6 +120,8 @@ def lesson_figures() -> dict[str, Draw]:
         "03-blast-by-ca": lambda ax, lang: plot_blast_by_ca(d()["blast7"], ax=ax, lang=lang),
         "03-subtree-globalsign": lambda ax, lang: plot_subtree(
             d()["blast7"], "GlobalSign", top=15, ax=ax, lang=lang),
+        "03-subtree-globalsign-slide": lambda ax, lang: plot_subtree(
+            d()["blast7"], "GlobalSign", ax=ax, lang=lang),
         "04-timeline-br": lambda ax, lang: plot_timeline(d()["br"], ax=ax, lang=lang),
         "04-timeline-staged": lambda ax, lang: plot_timeline(d()["staged"], ax=ax, lang=lang),
         "04-timeline-widget": lambda ax, lang: plot_timeline(d()["widget"], ax=ax, lang=lang),
