@@ -50,7 +50,8 @@ def plot_calibration(
                 label=label("calibration.observed", lang, name=name))  # fmt: skip
     ax.set_xscale("log")
     ax.set_ylim(0, 105)
-    ax.legend(fontsize=8, frameon=False, loc="upper left", ncol=2)
+    # Beside the axes, not over the curves: the observed points sit near the top left.
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return style_axes(
         ax,
         title=label("calibration.title", lang),
