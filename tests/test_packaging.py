@@ -49,5 +49,7 @@ def test_runtime_data_ships_inside_the_package() -> None:
         "calibration/tls_max_validity.csv",
         "calibration/mass_revocation_events.csv",
         "specs/seed_article.json",
+        "labels/en.json",
+        "labels/ja.json",
     ):
         assert (data / name).stat().st_size > 0, name
