@@ -17,9 +17,11 @@ __all__ = [
     "DerError",
     "RawExtension",
     "basic_constraints_ca",
+    "certificate_names",
     "certificate_spki",
     "certificate_tbs",
     "eku_oids",
+    "name_attributes",
     "raw_extensions",
 ]
 
@@ -188,3 +190,48 @@ def raw_extensions(tbs: bytes) -> dict[str, RawExtension]:
             critical = len(parts) == 3 and tbs[parts[1][2] : parts[1][3]] != b"\x00"
             out[oid] = RawExtension(oid, critical, tbs[parts[-1][2] : parts[-1][3]])
     return out
+
+
+def certificate_names(tbs: bytes) -> tuple[bytes, bytes]:
+    """The issuer and subject Name DER of a TBSCertificate (RFC 5280 4.1), in that order.
+
+    Raises:
+        DerError: the TBSCertificate is not well-formed DER or has too few fields.
+    """
+    fields = _tbs_fields(tbs)
+    if len(fields) < 5:  # serial, signature, issuer, validity, subject
+        raise DerError("TBSCertificate has fewer fields than RFC 5280 requires")
+    issuer, subject = fields[2], fields[4]
+    return tbs[issuer[1] : issuer[3]], tbs[subject[1] : subject[3]]
+
+
+#: Attribute types seen in names (a few dozen at most): converting each once is a real saving.
+_NAME_OIDS: dict[bytes, str] = {}
+
+
+def name_attributes(name: bytes) -> list[list[tuple[str, int, bytes]]]:
+    """The RDNs of a Name, in encoded order: each a list of (dotted OID, value tag, value).
+
+    Raises:
+        DerError: the Name is not a SEQUENCE OF SET OF (OID, value).
+    """
+    tag, start, end = _read_tlv(name, 0)
+    if tag != 0x30:
+        raise DerError("a Name is not a SEQUENCE")
+    rdns = []
+    for rdn_tag, _, rstart, rend in _children(name, start, end):
+        if rdn_tag != 0x31:
+            raise DerError("an RDN is not a SET")
+        rdn = []
+        for atv_tag, _, astart, aend in _children(name, rstart, rend):
+            parts = _children(name, astart, aend) if atv_tag == 0x30 else []
+            if len(parts) != 2 or parts[0][0] != 0x06:
+                raise DerError("an attribute is not (OID, value)")
+            (_, _, ostart, oend), (vtag, _, vstart, vend) = parts
+            oid = name[ostart:oend]
+            dotted = _NAME_OIDS.get(oid)
+            if dotted is None:
+                dotted = _NAME_OIDS[oid] = _oid_to_dotted(oid)
+            rdn.append((dotted, vtag, name[vstart:vend]))
+        rdns.append(rdn)
+    return rdns

@@ -13,7 +13,9 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+import sim.audit
 from sim.audit import CODES, Severity, audit, max_tls_validity_days, sibling_exposure
+from sim.audit_checks import CHECKS
 from sim.loader import load_ccadb_csv, load_paths, load_pem_bundle
 from sim.pki import build_hierarchy
 from tests.conftest import NOW, REPO, TEST_DATA, require_tool, shared_path
@@ -41,6 +43,20 @@ def test_every_finding_code_has_a_golden_file() -> None:
     for name in _golden_cases():
         covered |= set((GOLDEN / f"{name}.expected").read_text().split())
     assert covered == set(CODES)
+
+
+def test_each_code_has_one_check_and_the_documented_severity() -> None:
+    assert len({c.code for c in CHECKS}) == len(CHECKS)
+    assert {c.code: c.severity for c in CHECKS} == CODES
+    doc = sim.audit.__doc__ or ""
+    for check in CHECKS:
+        assert f"| ``{check.code}`` | {check.severity} |" in doc, check.code
+
+
+def test_severities_order_by_how_bad_they_are_not_by_spelling() -> None:
+    assert Severity.NOTICE < Severity.WARNING < Severity.ERROR < Severity.FATAL
+    assert max([Severity.FATAL, Severity.ERROR, Severity.NOTICE]) is Severity.FATAL
+    assert Severity("ERROR") is Severity.ERROR and Severity.ERROR == "ERROR"
 
 
 def test_findings_carry_severity_and_cite_their_rule() -> None:
