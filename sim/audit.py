@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sim.audit_checks import CHECKS, Finding, Severity, max_tls_validity_days
+from sim.audit_checks import CHECKS, Finding, Severity, tls_validity_limit
 from sim.loader import CertRecord
 
 __all__ = [
@@ -31,8 +31,8 @@ __all__ = [
     "Severity",
     "SiblingExposure",
     "audit",
-    "max_tls_validity_days",
     "sibling_exposure",
+    "tls_validity_limit",
 ]
 
 #: Every code the audit can report, with its severity (derived from the checks).

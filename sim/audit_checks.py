@@ -14,23 +14,20 @@ is already reported as ``ca.ocsp_signing_eku`` and must not be counted twice.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
-from sim.errors import ParameterError
 from sim.loader import OID_OCSP_SIGNING, OID_SERVER_AUTH, CertRecord
+from sim.policy import MaxValidityRule, max_validity_rules, require_aware
 
 __all__ = [
     "CHECKS",
     "Check",
     "Finding",
     "Severity",
-    "max_tls_validity_days",
+    "tls_validity_limit",
 ]
 
 
@@ -158,30 +155,20 @@ def _nocheck_not_null(record: CertRecord) -> Iterator[str]:
         )
 
 
-@lru_cache(maxsize=1)
-def _tls_limits() -> tuple[tuple[dt.datetime, int, str], ...]:
-    text = resources.files("sim").joinpath("data/calibration/tls_max_validity.csv").read_text()
-    rows = []
-    for row in csv.DictReader(text.splitlines()):
-        start = dt.datetime.fromisoformat(row["effective_utc"]).replace(tzinfo=dt.UTC)
-        rows.append((start, int(row["max_validity_days"]), row["rule"]))
-    return tuple(sorted(rows))
+def tls_validity_limit(not_before: dt.datetime) -> MaxValidityRule | None:
+    """The BR 6.3.2 rule on TLS server certificate lifetime in force on ``not_before``.
 
-
-def max_tls_validity_days(not_before: dt.datetime) -> tuple[int, str] | None:
-    """The maximum TLS server certificate lifetime in force on ``not_before``, with its rule.
-
-    Returns None before the first dated limit (2016-07-01 in the shipped table).
+    The schedule is `sim.policy.max_validity_rules`; before its first row (2016-07-01) the
+    audit reports nothing, as no dated limit applied yet.
 
     Raises:
         ParameterError: ``not_before`` is naive.
     """
-    if not_before.tzinfo is None:
-        raise ParameterError("not_before must be timezone-aware")
+    when = require_aware(not_before, "not_before")
     found = None
-    for start, days, rule in _tls_limits():
-        if not_before >= start:
-            found = (days, rule)
+    for rule in max_validity_rules():
+        if when >= rule.effective:
+            found = rule
     return found
 
 
@@ -200,10 +187,10 @@ def _validity_exceeds_max(record: CertRecord) -> Iterator[str]:
     not_before, not_after = record.not_before, record.not_after
     if not_before is None or not_after is None:
         return
-    limit = max_tls_validity_days(not_before)
+    limit = tls_validity_limit(not_before)
     if limit is None:
         return
-    days, rule = limit
+    days, rule = limit.max_days, limit.rule
     # BR 1.6.1 "validity period": notBefore to notAfter inclusive, so add one second.
     lifetime = not_after - not_before + dt.timedelta(seconds=1)
     if lifetime > dt.timedelta(days=days):

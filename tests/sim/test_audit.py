@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 import sim.audit
-from sim.audit import CODES, Severity, audit, max_tls_validity_days, sibling_exposure
+from sim.audit import CODES, Severity, audit, sibling_exposure, tls_validity_limit
 from sim.audit_checks import CHECKS
 from sim.loader import load_ccadb_csv, load_paths, load_pem_bundle
 from sim.pki import build_hierarchy
@@ -184,8 +184,8 @@ def test_full_ccadb_corpus_flags_exactly_the_ocsp_signing_cas() -> None:
     ],
 )
 def test_max_tls_validity_follows_the_schedule(not_before: dt.datetime, days: int | None) -> None:
-    found = max_tls_validity_days(not_before)
-    assert (found[0] if found else None) == days
+    found = tls_validity_limit(not_before)
+    assert (found.max_days if found else None) == days
 
 
 def test_tls_limit_counts_both_ends_of_the_validity_period() -> None:
@@ -208,7 +208,7 @@ def test_tls_limit_counts_both_ends_of_the_validity_period() -> None:
 
 def test_naive_not_before_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        max_tls_validity_days(dt.datetime(2026, 1, 1))
+        tls_validity_limit(dt.datetime(2026, 1, 1))
 
 
 def test_sibling_exposure_is_everything_the_same_issuer_key_signed() -> None:
