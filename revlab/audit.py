@@ -124,10 +124,39 @@ class _Part:
         self.certificates += other.certificates
 
 
+_string = json.encoder.encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses
+
+
+def _json_value(value: Any, indent: str) -> str:
+    """``value`` as ``json.dumps(value, indent=2, ensure_ascii=False)`` prints it at ``indent``.
+
+    For the plain values of `result_json` (str, None, bool, int, lists and dicts of them), at a
+    fraction of the cost of json's pure-Python indenting encoder: on a corpus of ten thousand
+    certificates that encoder took longer than parsing them. A test holds the output to
+    ``json.dumps``'s, byte for byte.
+    """
+    if isinstance(value, str):
+        return _string(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (f"{inner}{_string(k)}: {_json_value(v, inner)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if not value:
+        return "[]"
+    return "[\n" + ",\n".join(inner + _json_value(v, inner) for v in value) + "\n" + indent + "]"
+
+
 def _json_item(result: AuditResult) -> str:
     # The item as `json.dump(items, indent=2)` prints it inside the top-level list.
-    text = json.dumps(result_json(result), indent=2, ensure_ascii=False, default=str)
-    return "  " + text.replace("\n", "\n  ")
+    return "  " + _json_value(result_json(result), "  ")
 
 
 def _table_row(result: AuditResult) -> list[str]:

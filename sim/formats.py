@@ -15,7 +15,7 @@ import enum
 
 from sim.errors import LoadError
 
-__all__ = ["CERTIFICATE_FORMATS", "InputFormat", "detect_format"]
+__all__ = ["InputFormat", "detect_format"]
 
 
 class InputFormat(enum.StrEnum):
@@ -26,9 +26,6 @@ class InputFormat(enum.StrEnum):
     CCADB_CSV = "ccadb_csv"
     REGISTRY_CSV = "registry_csv"
 
-
-#: The formats that hold certificates (the registry CSV holds fingerprints and names only).
-CERTIFICATE_FORMATS = frozenset({InputFormat.PEM, InputFormat.DER, InputFormat.CCADB_CSV})
 
 _BLANK = b"\xef\xbb\xbf \t\r\n"
 

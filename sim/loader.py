@@ -50,8 +50,6 @@ from sim.formats import InputFormat, detect_format
 from sim.names import rfc4514_name
 
 __all__ = [
-    "CCADB_HEADER",
-    "OID_OCSP_NOCHECK",
     "OID_OCSP_SIGNING",
     "OID_SERVER_AUTH",
     "CertRecord",
@@ -72,10 +70,10 @@ OID_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
 #: id-kp-serverAuth (RFC 5280 4.2.1.12).
 OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 #: id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1).
-OID_OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5"
+_OID_OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5"
 
 #: The header row of CCADB's AllCertificatePEMsCSVFormat report.
-CCADB_HEADER = ("SHA-256 Fingerprint", "X.509 Certificate (PEM)")
+_CCADB_HEADER = ("SHA-256 Fingerprint", "X.509 Certificate (PEM)")
 
 _OID_EKU = "2.5.29.37"
 _OID_BC = "2.5.29.19"
@@ -239,7 +237,7 @@ def _raw_facts(record: CertRecord, der: bytes) -> CertRecord:
         raw = raw_extensions(certificate_tbs(der))
         eku = raw.get(_OID_EKU)
         bc = raw.get(_OID_BC)
-        nocheck = raw.get(OID_OCSP_NOCHECK)
+        nocheck = raw.get(_OID_OCSP_NOCHECK)
         return replace(
             record,
             ekus=eku_oids(eku.value) if eku else (),
@@ -276,7 +274,7 @@ def record_from_der(der: bytes, source: str) -> CertRecord:
                 ekus = tuple(o.dotted_string for o in ext.value)
             elif oid == _NOCHECK:
                 # BR 7.1.2.8.6 wants the exact bytes 05 00: read them as encoded.
-                nocheck = raw_extensions(cert.tbs_certificate_bytes)[OID_OCSP_NOCHECK].value
+                nocheck = raw_extensions(cert.tbs_certificate_bytes)[_OID_OCSP_NOCHECK].value
     except (ValueError, TypeError, DerError, OverflowError, KeyError) as exc:
         return _raw_facts(_unparseable(source, der, _short(exc)), der)
     notes = tuple(
@@ -413,9 +411,9 @@ def _iter_ccadb(stream: io.TextIOBase, source: str) -> Iterator[PendingCertifica
         header = next(reader)
     except (StopIteration, csv.Error):
         raise LoadError(f"{source}: empty CSV") from None
-    if tuple(h.strip() for h in header[:2]) != CCADB_HEADER:
+    if tuple(h.strip() for h in header[:2]) != _CCADB_HEADER:
         raise LoadError(
-            f"{source}: not a CCADB report (expected the header {', '.join(CCADB_HEADER)})"
+            f"{source}: not a CCADB report (expected the header {', '.join(_CCADB_HEADER)})"
         )
     row_no = 1
     while True:
