@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -72,9 +73,10 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def _run(cmd: Sequence[str], stdout_path: str) -> tuple[float, int]:
-    """Wall time of a whole process, and its tree's peak RSS."""
+def _run(cmd: Sequence[str], stdout_path: str) -> tuple[float, int, float]:
+    """Wall time of a whole process, its tree's peak RSS, and the CPU seconds it used."""
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(stdout_path, "wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out)
@@ -93,7 +95,9 @@ def _run(cmd: Sequence[str], stdout_path: str) -> tuple[float, int]:
         sampler.join()
     if proc.returncode not in (0, 1):  # 1: findings, the normal outcome on a real corpus
         raise SystemExit(f"{cmd[0]} failed with exit code {proc.returncode}")
-    return elapsed, peak
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return elapsed, peak, cpu
 
 
 def whole_process(path: Path, rounds: int, jobs: int | None) -> None:
@@ -103,12 +107,17 @@ def whole_process(path: Path, rounds: int, jobs: int | None) -> None:
     if jobs is not None:
         revlab += ["--jobs", str(jobs)]
     bare_times, ours_times, ratios, bare_peak, ours_peak = [], [], [], 0, 0
+    bare_cpu, ours_cpu = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
-            t_bare, m_bare = _run([sys.executable, "-c", BARE_SCRIPT, str(path)], f"{tmp}/b")
-            t_ours, m_ours = _run([*revlab, str(path)], f"{tmp}/out.json")
+            t_bare, m_bare, c_bare = _run(
+                [sys.executable, "-c", BARE_SCRIPT, str(path)], f"{tmp}/b"
+            )
+            t_ours, m_ours, c_ours = _run([*revlab, str(path)], f"{tmp}/out.json")
             bare_times.append(t_bare)
             ours_times.append(t_ours)
+            bare_cpu.append(c_bare)
+            ours_cpu.append(c_ours)
             ratios.append(t_bare / t_ours)
             bare_peak, ours_peak = max(bare_peak, m_bare), max(ours_peak, m_ours)
     print(f"whole processes, {rounds} alternating rounds, {n} certificates, "
@@ -119,6 +128,10 @@ def whole_process(path: Path, rounds: int, jobs: int | None) -> None:
           f"  peak RSS {ours_peak / 2**20:6.0f} MB (process tree)")
     print(f"  ratio audit / bare (median of rounds): {statistics.median(ratios):.2f} "
           f"(target >= 0.50; rounds {', '.join(f'{r:.2f}' for r in ratios)})")
+    # CPU seconds do not depend on how busy the machine is: they show the work each side does.
+    print(f"  CPU seconds per run (all processes, median): bare {statistics.median(bare_cpu):.2f}"
+          f", revlab audit {statistics.median(ours_cpu):.2f}")
+    print(f"  load average when done: {os.getloadavg()[0]:.1f} (a busy machine depresses both)")
 
 
 def _cpu_count() -> int:

@@ -6,8 +6,8 @@ has an ERROR or FATAL finding, 1 when one has, 2 on a usage or input error, incl
 which no certificate was found at all.
 
 Large inputs are audited by several worker processes (``--jobs``): the parent splits the files
-into certificates (`sim.loader.pending_certificates`, cheap), forks the workers, which parse,
-audit and render consecutive slices, and writes their output in input order.
+into certificates (`sim.loader.pending_certificates`, cheap) and sends them in slices to the
+workers, which parse, audit and render them; it writes their output in input order.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import contextlib
 import csv
 import gc
 import io
+import itertools
 import json
 import multiprocessing
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +38,12 @@ HELP = "audit certificates (PEM, DER, CCADB CSV) for dangerous OCSP and lifetime
 
 #: Below this many certificates one process is faster than starting workers.
 _PARALLEL_MIN = 400
-#: Slices per worker: enough to even out slow slices, few enough to keep the overhead small.
-_SLICES_PER_JOB = 4
+#: Certificates per slice a worker audits: small enough that the first slices start while the
+#: parent still splits the input, and that a slice's records are freed soon; large enough that
+#: sending slices costs little.
+_SLICE = 500
+#: fork where there is one (Linux): a worker starts in a millisecond with the modules loaded.
+_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 _TABLE_HEADER = ("sha256", "worst", "subject", "findings")
 _CSV_HEADER = ("source", "sha256", "subject", "code", "severity", "message")
 
@@ -200,31 +205,38 @@ def _render_part(results: Sequence[AuditResult], fmt: str) -> _Part:
     return part
 
 
-#: The certificates of the current run, inherited by forked workers (never pickled).
-_ITEMS: list[PendingCertificate] = []
+_Task = tuple[list[tuple[str, "bytes | str", str, str]], str]
 
 
-def _audit_slice(task: tuple[int, int, str]) -> _Part:
-    start, stop, fmt = task
-    return _audit_part(_ITEMS[start:stop], fmt)
+def _audit_task(task: _Task) -> _Part:
+    """A worker's job: one slice of certificates, sent as plain tuples (cheap to pickle)."""
+    rows, fmt = task
+    return _audit_part([PendingCertificate.from_tuple(row) for row in rows], fmt)
 
 
-def _parts(items: list[PendingCertificate], fmt: str, jobs: int) -> Iterator[_Part]:
-    """The audited input, slice by slice, in input order."""
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs == 1 or len(items) < _PARALLEL_MIN or not forkable:
-        yield _audit_part(items, fmt)
+def _parts(items: Iterator[PendingCertificate], fmt: str, jobs: int) -> Iterator[_Part]:
+    """The audited input, slice by slice, in input order.
+
+    The parent splits the files into certificates while the workers audit the slices already
+    sent: `Pool.imap` reads the slices from a generator in a thread of its own.
+    """
+    head = list(itertools.islice(items, _PARALLEL_MIN))
+    if jobs == 1 or len(head) < _PARALLEL_MIN:
+        for piece in _batched(itertools.chain(head, items), _SLICE):
+            yield _audit_part(piece, fmt)
         return
-    step = -(-len(items) // (jobs * _SLICES_PER_JOB))
-    tasks = [(i, min(i + step, len(items)), fmt) for i in range(0, len(items), step)]
-    global _ITEMS
-    _ITEMS = items
-    try:
-        # fork: the workers inherit the split input instead of receiving it pickled.
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-            yield from pool.imap(_audit_slice, tasks)
-    finally:
-        _ITEMS = []
+    tasks = (
+        ([item.as_tuple() for item in piece], fmt)
+        for piece in _batched(itertools.chain(head, items), _SLICE)
+    )
+    with multiprocessing.get_context(_START_METHOD).Pool(jobs) as pool:
+        yield from pool.imap(_audit_task, tasks)
+
+
+def _batched(items: Iterable[PendingCertificate], size: int) -> Iterator[list[PendingCertificate]]:
+    iterator = iter(items)
+    while piece := list(itertools.islice(iterator, size)):
+        yield piece
 
 
 @contextlib.contextmanager
@@ -241,40 +253,47 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _split(paths: list[str]) -> tuple[list[PendingCertificate], int]:
-    """Every certificate of the inputs (not parsed yet), and how many files were skipped."""
-    items: list[PendingCertificate] = []
+def _inputs(paths: list[str]) -> tuple[list[Iterator[PendingCertificate]], int]:
+    """The certificates of each input file, not split yet, and how many files were skipped.
+
+    Every file is read and judged here, before any output: a named file of no supported
+    format is an error (exit 2), one found in a folder a warning.
+    """
+    inputs = []
     skipped = 0
     for file, named in expand_paths(paths):
         data = read_file(file)
         try:
-            items += pending_certificates(data, str(file))
+            inputs.append(pending_certificates(data, str(file)))
         except LoadError as exc:
             if named:
                 raise
             skipped += 1
             print(f"revlab audit: warning: skipped {exc}", file=sys.stderr)
-    return items, skipped
+    return inputs, skipped
 
 
 def run(args: argparse.Namespace) -> int:
     """Audit the files and print the findings."""
     with _gc_paused():
-        items, skipped = _split(args.paths)
-        if not items:
+        inputs, skipped = _inputs(args.paths)
+        items = itertools.chain.from_iterable(inputs)
+        first = next(items, None)
+        if first is None:
             raise CliError(
                 f"no certificate found in {', '.join(args.paths)}"
                 f" ({skipped} file(s) skipped: no supported format)"
             )
+        items = itertools.chain([first], items)
         if args.siblings:
-            return _run_siblings(items, args.format, skipped)
+            return _run_siblings(list(items), args.format, skipped)
         return _exit_code(_write(items, args, skipped))
 
 
-def _write(items: list[PendingCertificate], args: argparse.Namespace, skipped: int) -> _Part:
+def _write(items: Iterator[PendingCertificate], args: argparse.Namespace, skipped: int) -> _Part:
     out = sys.stdout
     total = _Part()
-    progress = _progress(len(items), sys.stderr.isatty() and not args.no_progress)
+    progress = _progress(sys.stderr.isatty() and not args.no_progress)
     first = True
     if args.format == "csv":
         csv.writer(out, lineterminator="\n").writerow(_CSV_HEADER)
@@ -297,13 +316,13 @@ def _write(items: list[PendingCertificate], args: argparse.Namespace, skipped: i
     return total
 
 
-def _progress(total: int, show: bool) -> Callable[[int, bool], None]:
+def _progress(show: bool) -> Callable[[int, bool], None]:
     """A progress callback: ``(certificates done, close)``; silent when not shown."""
     if not show:
         return lambda n, close: None
     from tqdm import tqdm  # only for a terminal: importing it costs a noticeable start-up
 
-    bar = tqdm(total=total, desc="auditing", unit=" cert", file=sys.stderr, leave=False)
+    bar = tqdm(desc="auditing", unit=" cert", file=sys.stderr, leave=False)
 
     def update(n: int, close: bool) -> None:
         bar.update(n)

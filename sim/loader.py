@@ -321,6 +321,16 @@ class PendingCertificate:
     kind: _Payload
     fingerprint: str = ""
 
+    def as_tuple(self) -> tuple[str, bytes | str, str, str]:
+        """Plain values, quick to send to another process (`from_tuple` reads them back)."""
+        return (self.source, self.payload, self.kind.value, self.fingerprint)
+
+    @classmethod
+    def from_tuple(cls, values: tuple[str, bytes | str, str, str]) -> PendingCertificate:
+        """The pending certificate `as_tuple` gave."""
+        source, payload, kind, fingerprint = values
+        return cls(source, payload, _Payload(kind), fingerprint)
+
     def load(self) -> CertRecord:
         """Parse it into a record; never raises for bad certificate bytes."""
         if self.kind is _Payload.DER:
@@ -395,17 +405,18 @@ def load_ccadb_csv(data: bytes | str, source: str = "<csv>") -> list[CertRecord]
     return [item.load() for item in _pending_ccadb(data, source)]
 
 
-def _pending_ccadb(data: bytes | str, source: str) -> list[PendingCertificate]:
+def _pending_ccadb(data: bytes | str, source: str) -> Iterator[PendingCertificate]:
+    """The rows of a CCADB report, split as they are read; the header is checked at once.
+
+    Raises:
+        LoadError: the header is not CCADB's (raised by this call, not by the iteration).
+    """
     # Decoded piece by piece: a StringIO of the whole report would hold it four times over.
     stream = (
         io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
         if isinstance(data, bytes)
         else io.StringIO(data, newline="")
     )
-    return list(_iter_ccadb(stream, source))
-
-
-def _iter_ccadb(stream: io.TextIOBase, source: str) -> Iterator[PendingCertificate]:
     reader = csv.reader(stream)
     try:
         header = next(reader)
@@ -415,6 +426,10 @@ def _iter_ccadb(stream: io.TextIOBase, source: str) -> Iterator[PendingCertifica
         raise LoadError(
             f"{source}: not a CCADB report (expected the header {', '.join(_CCADB_HEADER)})"
         )
+    return _ccadb_rows(reader, source)
+
+
+def _ccadb_rows(reader: Iterator[list[str]], source: str) -> Iterator[PendingCertificate]:
     row_no = 1
     while True:
         try:
@@ -449,8 +464,11 @@ def _ccadb_cell(cell: str, where: str) -> CertRecord:
     return _from_base64(pem[start + len(_BEGIN) : end], where, "empty PEM block")
 
 
-def pending_certificates(data: bytes, source: str = "<input>") -> list[PendingCertificate]:
+def pending_certificates(data: bytes, source: str = "<input>") -> Iterator[PendingCertificate]:
     """Split a file in any certificate format into its certificates, without parsing them.
+
+    The file is judged at once (this call raises); its certificates are split off as the
+    iterator is read, so a caller can hand the first ones to workers before the last are found.
 
     Raises:
         LoadError: the data is empty or holds no certificates (see `sim.formats`).
@@ -459,10 +477,10 @@ def pending_certificates(data: bytes, source: str = "<input>") -> list[PendingCe
     if kind is InputFormat.CCADB_CSV:
         return _pending_ccadb(data, source)
     if kind is InputFormat.PEM:
-        return _pending_pem(data, source)
+        return iter(_pending_pem(data, source))
     if kind is InputFormat.DER:
         # A DER SEQUENCE: treat it as one certificate and let the parser judge it.
-        return [PendingCertificate(source, data, _Payload.DER)]
+        return iter([PendingCertificate(source, data, _Payload.DER)])
     raise LoadError(f"{source}: a registry CSV holds no certificates (import it instead)")
 
 

@@ -213,6 +213,6 @@ def test_a_registry_csv_is_not_taken_for_certificates() -> None:
 
 def test_splitting_then_loading_is_loading() -> None:
     data = SAMPLE.read_bytes()
-    items = pending_certificates(data, "sample.csv")
+    items = list(pending_certificates(data, "sample.csv"))
     assert [i.source for i in items] == [r.source for r in load_bytes(data, "sample.csv")]
     assert [i.load() for i in items] == load_ccadb_csv(data, "sample.csv")
