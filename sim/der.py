@@ -198,11 +198,22 @@ def certificate_names(tbs: bytes) -> tuple[bytes, bytes]:
     Raises:
         DerError: the TBSCertificate is not well-formed DER or has too few fields.
     """
-    fields = _tbs_fields(tbs)
-    if len(fields) < 5:  # serial, signature, issuer, validity, subject
+    tag, pos, end = _read_tlv(tbs, 0)
+    if tag != 0x30:
+        raise DerError("TBSCertificate is not a SEQUENCE")
+    found: list[bytes] = []
+    index = 0
+    # Only the first fields: [0] version, serial, signature, issuer, validity, subject.
+    while pos < end and len(found) < 2:
+        field_tag, _, cend = _read_tlv(tbs, pos)
+        if not (index == 0 and field_tag == 0xA0):
+            index += 1
+            if index in (3, 5):
+                found.append(tbs[pos:cend])
+        pos = cend
+    if len(found) < 2:
         raise DerError("TBSCertificate has fewer fields than RFC 5280 requires")
-    issuer, subject = fields[2], fields[4]
-    return tbs[issuer[1] : issuer[3]], tbs[subject[1] : subject[3]]
+    return found[0], found[1]
 
 
 #: Attribute types seen in names (a few dozen at most): converting each once is a real saving.
@@ -215,23 +226,27 @@ def name_attributes(name: bytes) -> list[list[tuple[str, int, bytes]]]:
     Raises:
         DerError: the Name is not a SEQUENCE OF SET OF (OID, value).
     """
-    tag, start, end = _read_tlv(name, 0)
+    tag, pos, end = _read_tlv(name, 0)
     if tag != 0x30:
         raise DerError("a Name is not a SEQUENCE")
     rdns = []
-    for rdn_tag, _, rstart, rend in _children(name, start, end):
+    while pos < end:
+        rdn_tag, apos, rend = _read_tlv(name, pos)
         if rdn_tag != 0x31:
             raise DerError("an RDN is not a SET")
         rdn = []
-        for atv_tag, _, astart, aend in _children(name, rstart, rend):
-            parts = _children(name, astart, aend) if atv_tag == 0x30 else []
-            if len(parts) != 2 or parts[0][0] != 0x06:
+        while apos < rend:
+            atv_tag, ostart, aend = _read_tlv(name, apos)
+            oid_tag, obody, oend = _read_tlv(name, ostart)
+            value_tag, vstart, vend = _read_tlv(name, oend)
+            if atv_tag != 0x30 or oid_tag != 0x06 or vend != aend:
                 raise DerError("an attribute is not (OID, value)")
-            (_, _, ostart, oend), (vtag, _, vstart, vend) = parts
-            oid = name[ostart:oend]
+            oid = name[obody:oend]
             dotted = _NAME_OIDS.get(oid)
             if dotted is None:
                 dotted = _NAME_OIDS[oid] = _oid_to_dotted(oid)
-            rdn.append((dotted, vtag, name[vstart:vend]))
+            rdn.append((dotted, value_tag, name[vstart:vend]))
+            apos = aend
         rdns.append(rdn)
+        pos = rend
     return rdns
