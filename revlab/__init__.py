@@ -52,9 +52,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _load_commands() -> list[ModuleType]:
+def _load_commands(names: Sequence[str] = _COMMAND_MODULES) -> list[ModuleType]:
     modules = []
-    for name in _COMMAND_MODULES:
+    for name in names:
         try:
             modules.append(importlib.import_module(f"{__name__}.{name}"))
         except ModuleNotFoundError as exc:
@@ -64,15 +64,20 @@ def _load_commands() -> list[ModuleType]:
     return modules
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every available subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand, or only with ``command``.
+
+    Importing every command costs more than a second on a busy machine (the simulations pull
+    in pandas), so `main` builds the parser of the one command it runs when argv names one.
+    """
     parser = _Parser(
         prog="revlab",
         description="Revocation Lab: audit certificates, match chains against affected "
         "intermediates, forge and verify OCSP, simulate mass revocations, serve the API.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in _load_commands():
+    names = (command,) if command in _COMMAND_MODULES else _COMMAND_MODULES
+    for module in _load_commands(names):
         cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(cmd)
         cmd.set_defaults(_run=module.run)
@@ -81,7 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``revlab``; returns the process exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The top-level parser has no option that takes a value: the first word is the command.
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     try:
         code: int = args._run(args)

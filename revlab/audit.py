@@ -1,49 +1,96 @@
 """``revlab audit PATH...``: what is dangerous about each certificate.
 
-Reads PEM bundles, DER files and CCADB CSV reports (or directories of them). Exit 0 when no
-certificate has an ERROR or FATAL finding, 1 when one has, 2 on a usage or input error.
+Reads PEM bundles, DER files and CCADB CSV reports, and folders of them (recursively; a file
+in a folder that holds no certificates is skipped with a warning). Exit 0 when no certificate
+has an ERROR or FATAL finding, 1 when one has, 2 on a usage or input error, including input in
+which no certificate was found at all.
+
+Large inputs are audited by several worker processes (``--jobs``): the parent splits the files
+into certificates (`sim.loader.pending_certificates`, cheap) and sends them in slices to the
+workers, which parse, audit and render them; it writes their output in input order.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import gc
+import io
+import itertools
+import json
+import multiprocessing
+import os
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from tqdm import tqdm
-
 from revlab import CliError
-from revlab._output import add_format_argument, write_csv, write_json, write_table
+from revlab._output import add_format_argument, write_json, write_table
 from sim.audit import AuditResult, Severity, audit, sibling_exposure
-from sim.loader import CertRecord, LoadError, load_paths
+from sim.errors import LoadError
+from sim.loader import CertRecord, PendingCertificate, expand_paths, pending_certificates, read_file
 
 NAME = "audit"
 HELP = "audit certificates (PEM, DER, CCADB CSV) for dangerous OCSP and lifetime settings"
+
+#: Below this many certificates one process is faster than starting workers.
+_PARALLEL_MIN = 400
+#: Certificates per slice a worker audits: small enough that the first slices start while the
+#: parent still splits the input, and that a slice's records are freed soon; large enough that
+#: sending slices costs little.
+_SLICE = 500
+#: fork where there is one (Linux): a worker starts in a millisecond with the modules loaded.
+_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+_TABLE_HEADER = ("sha256", "worst", "subject", "findings")
+_CSV_HEADER = ("source", "sha256", "subject", "code", "severity", "message")
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``revlab audit``."""
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="PEM, DER or CCADB CSV files or folders"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="PEM, DER or CCADB CSV files, or folders: every file under a folder is read, "
+        "sub-folders included; files in a folder that hold no certificates are skipped "
+        "with a warning",
     )
     add_format_argument(parser)
     parser.add_argument(
         "--siblings",
         action="store_true",
-        help="also list, for each CA certificate with OCSPSigning, the siblings it can vouch for",
+        help="also list, for each CA certificate with OCSPSigning, the siblings it can vouch "
+        "for (needs every certificate in one process: --jobs is ignored)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=_cpu_count(),
+        metavar="N",
+        help="worker processes for large inputs (default: the number of CPUs, here "
+        f"{_cpu_count()}); the output is in input order whatever N is",
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-
-
-def _records(paths: list[str], progress: bool) -> Iterator[CertRecord]:
-    bar = tqdm(desc="auditing", unit=" cert", disable=not progress, file=sys.stderr, leave=False)
-    try:
-        for record in load_paths(paths):
-            bar.update()
-            yield record
-    finally:
-        bar.close()
 
 
 def result_json(result: AuditResult) -> dict[str, Any]:
@@ -65,32 +112,259 @@ def result_json(result: AuditResult) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Part:
+    """What auditing a slice of the input gives: its output and its counts."""
+
+    text: str = ""
+    rows: list[list[str]] = field(default_factory=list)
+    worst: Counter[str] = field(default_factory=Counter)
+    ocsp_cas: int = 0
+    certificates: int = 0
+
+    def add(self, other: _Part) -> None:
+        self.rows += other.rows
+        self.worst += other.worst
+        self.ocsp_cas += other.ocsp_cas
+        self.certificates += other.certificates
+
+
+_string = json.encoder.encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses
+
+
+def _json_value(value: Any, indent: str) -> str:
+    """``value`` as ``json.dumps(value, indent=2, ensure_ascii=False)`` prints it at ``indent``.
+
+    For the plain values of `result_json` (str, None, bool, int, lists and dicts of them), at a
+    fraction of the cost of json's pure-Python indenting encoder: on a corpus of ten thousand
+    certificates that encoder took longer than parsing them. A test holds the output to
+    ``json.dumps``'s, byte for byte.
+    """
+    if isinstance(value, str):
+        return _string(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (f"{inner}{_string(k)}: {_json_value(v, inner)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if not value:
+        return "[]"
+    return "[\n" + ",\n".join(inner + _json_value(v, inner) for v in value) + "\n" + indent + "]"
+
+
+def _json_item(result: AuditResult) -> str:
+    # The item as `json.dump(items, indent=2)` prints it inside the top-level list.
+    return "  " + _json_value(result_json(result), "  ")
+
+
+def _table_row(result: AuditResult) -> list[str]:
+    r = result.record
+    subject = r.subject if len(r.subject) <= 60 else r.subject[:57] + "..."
+    # Every finding, NOTICE included: a row whose worst is NOTICE says which one.
+    codes = ", ".join(f.code for f in result.findings)
+    return [(r.sha256 or "-")[:16], result.worst.name if result.worst else "ok", subject, codes]
+
+
+def _csv_rows(result: AuditResult) -> Iterator[list[Any]]:
+    r = result.record
+    if not result.findings:
+        yield [r.source, r.sha256, r.subject, "", "", ""]
+    for f in result.findings:
+        yield [r.source, r.sha256, r.subject, f.code, f.severity.name, f.message]
+
+
+def _audit_part(items: Sequence[PendingCertificate], fmt: str) -> _Part:
+    """Parse, audit and render consecutive certificates."""
+    return _render_part([audit(item.load()) for item in items], fmt)
+
+
+def _render_part(results: Sequence[AuditResult], fmt: str) -> _Part:
+    """The output of consecutive audit results, and their counts."""
+    part = _Part(certificates=len(results))
+    pieces: list[str] = []
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for result in results:
+        if result.worst is not None:
+            part.worst[result.worst.name] += 1
+        part.ocsp_cas += "ca.ocsp_signing_eku" in result.codes
+        if fmt == "json":
+            pieces.append(_json_item(result))
+        elif fmt == "csv":
+            writer.writerows(_csv_rows(result))
+        else:
+            part.rows.append(_table_row(result))
+    part.text = ",\n".join(pieces) if fmt == "json" else buf.getvalue()
+    return part
+
+
+_Task = tuple[list[tuple[str, "bytes | str", str, str]], str]
+
+
+def _audit_task(task: _Task) -> _Part:
+    """A worker's job: one slice of certificates, sent as plain tuples (cheap to pickle)."""
+    rows, fmt = task
+    return _audit_part([PendingCertificate.from_tuple(row) for row in rows], fmt)
+
+
+def _parts(items: Iterator[PendingCertificate], fmt: str, jobs: int) -> Iterator[_Part]:
+    """The audited input, slice by slice, in input order.
+
+    The parent splits the files into certificates while the workers audit the slices already
+    sent: `Pool.imap` reads the slices from a generator in a thread of its own.
+    """
+    head = list(itertools.islice(items, _PARALLEL_MIN))
+    if jobs == 1 or len(head) < _PARALLEL_MIN:
+        for piece in _batched(itertools.chain(head, items), _SLICE):
+            yield _audit_part(piece, fmt)
+        return
+    tasks = (
+        ([item.as_tuple() for item in piece], fmt)
+        for piece in _batched(itertools.chain(head, items), _SLICE)
+    )
+    with multiprocessing.get_context(_START_METHOD).Pool(jobs) as pool:
+        yield from pool.imap(_audit_task, tasks)
+
+
+def _batched(items: Iterable[PendingCertificate], size: int) -> Iterator[list[PendingCertificate]]:
+    iterator = iter(items)
+    while piece := list(itertools.islice(iterator, size)):
+        yield piece
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Auditing creates objects by the hundred thousand and frees them by reference counting;
+    # the cyclic collector finds no garbage among them but rescans them all, again and again
+    # (it cost more than the parsing). Paused for the run, restored after (tests call main()).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _inputs(paths: list[str]) -> tuple[list[Iterator[PendingCertificate]], int]:
+    """The certificates of each input file, not split yet, and how many files were skipped.
+
+    Every file is read and judged here, before any output: a named file of no supported
+    format is an error (exit 2), one found in a folder a warning.
+    """
+    inputs = []
+    skipped = 0
+    for file, named in expand_paths(paths):
+        data = read_file(file)
+        try:
+            inputs.append(pending_certificates(data, str(file)))
+        except LoadError as exc:
+            if named:
+                raise
+            skipped += 1
+            print(f"revlab audit: warning: skipped {exc}", file=sys.stderr)
+    return inputs, skipped
+
+
 def run(args: argparse.Namespace) -> int:
     """Audit the files and print the findings."""
-    progress = sys.stderr.isatty() and not args.no_progress
-    try:
-        records = list(_records(args.paths, progress))
-    except LoadError as exc:
-        raise CliError(str(exc)) from None
-    results = [audit(r) for r in records]
-    if args.format == "json":
-        payload: Any = [result_json(res) for res in results]
+    with _gc_paused():
+        inputs, skipped = _inputs(args.paths)
+        items = itertools.chain.from_iterable(inputs)
+        first = next(items, None)
+        if first is None:
+            raise CliError(
+                f"no certificate found in {', '.join(args.paths)}"
+                f" ({skipped} file(s) skipped: no supported format)"
+            )
+        items = itertools.chain([first], items)
         if args.siblings:
-            payload = {"certificates": payload, "siblings": _siblings_json(records)}
+            return _run_siblings(list(items), args.format, skipped)
+        return _exit_code(_write(items, args, skipped))
+
+
+def _write(items: Iterator[PendingCertificate], args: argparse.Namespace, skipped: int) -> _Part:
+    out = sys.stdout
+    total = _Part()
+    progress = _progress(sys.stderr.isatty() and not args.no_progress)
+    first = True
+    if args.format == "csv":
+        csv.writer(out, lineterminator="\n").writerow(_CSV_HEADER)
+    elif args.format == "json":
+        out.write("[\n")
+    for part in _parts(items, args.format, args.jobs):
+        if args.format == "json" and part.text:
+            out.write(part.text if first else ",\n" + part.text)
+            first = False
+        elif args.format == "csv":
+            out.write(part.text)
+        total.add(part)
+        progress(part.certificates, False)
+    progress(0, True)
+    if args.format == "json":
+        out.write("\n]\n")
+    elif args.format == "table":
+        write_table(_TABLE_HEADER, total.rows)
+        _print_summary(total, skipped)
+    return total
+
+
+def _progress(show: bool) -> Callable[[int, bool], None]:
+    """A progress callback: ``(certificates done, close)``; silent when not shown."""
+    if not show:
+        return lambda n, close: None
+    from tqdm import tqdm  # only for a terminal: importing it costs a noticeable start-up
+
+    bar = tqdm(desc="auditing", unit=" cert", file=sys.stderr, leave=False)
+
+    def update(n: int, close: bool) -> None:
+        bar.update(n)
+        if close:
+            bar.close()
+
+    return update
+
+
+def _print_summary(total: _Part, skipped: int) -> None:
+    skipped_text = f", {skipped} file(s) skipped (no certificates)" if skipped else ""
+    print(
+        f"\n{total.certificates} certificate(s): {total.worst[Severity.FATAL]} unparseable, "
+        f"{total.worst[Severity.ERROR]} with errors, "
+        f"{total.ocsp_cas} CA(s) with OCSPSigning{skipped_text}."
+    )
+
+
+def _run_siblings(items: list[PendingCertificate], fmt: str, skipped: int) -> int:
+    # The blast radius groups certificates of the whole input by issuer key: one process.
+    records = [item.load() for item in items]
+    results = [audit(r) for r in records]
+    part = _render_part(results, fmt)
+    if fmt == "json":
+        payload = {
+            "certificates": [result_json(res) for res in results],
+            "siblings": _siblings_json(records),
+        }
         write_json(payload)
-    elif args.format == "csv":
-        rows = []
-        for res in results:
-            r = res.record
-            if not res.findings:
-                rows.append([r.source, r.sha256, r.subject, "", "", ""])
-            for f in res.findings:
-                rows.append([r.source, r.sha256, r.subject, f.code, f.severity.name, f.message])
-        write_csv(["source", "sha256", "subject", "code", "severity", "message"], rows)
+    elif fmt == "csv":
+        sys.stdout.write(",".join(_CSV_HEADER) + "\n" + part.text)
     else:
-        _print_table(results, siblings=args.siblings)
-    bad = any((res.worst or 0) >= Severity.ERROR for res in results)
-    return 1 if bad else 0
+        write_table(_TABLE_HEADER, part.rows)
+        _print_summary(part, skipped)
+        print("\nBlast radius of each dangerous responder (certificates it can vouch for):")
+        for e in sibling_exposure(records):
+            print(f"  {len(e.covered):4d}  {e.responder.subject}")
+    return _exit_code(part)
+
+
+def _exit_code(total: _Part) -> int:
+    return 1 if total.worst[Severity.ERROR] or total.worst[Severity.FATAL] else 0
 
 
 def _siblings_json(records: list[CertRecord]) -> list[dict[str, Any]]:
@@ -102,23 +376,3 @@ def _siblings_json(records: list[CertRecord]) -> list[dict[str, Any]]:
         }
         for e in sibling_exposure(records)
     ]
-
-
-def _print_table(results: list[AuditResult], *, siblings: bool) -> None:
-    rows = []
-    for res in results:
-        r = res.record
-        subject = r.subject if len(r.subject) <= 60 else r.subject[:57] + "..."
-        codes = ", ".join(f.code for f in res.findings if f.severity >= Severity.WARNING)
-        rows.append([(r.sha256 or "-")[:16], res.worst.name if res.worst else "ok", subject, codes])
-    write_table(["sha256", "worst", "subject", "findings"], rows)
-    counts = {s: sum(1 for res in results if res.worst == s) for s in Severity}
-    print(
-        f"\n{len(results)} certificate(s): {counts[Severity.FATAL]} unparseable, "
-        f"{counts[Severity.ERROR]} with errors, "
-        f"{sum(1 for res in results if 'ca.ocsp_signing_eku' in res.codes)} CA(s) with OCSPSigning."
-    )
-    if siblings:
-        print("\nBlast radius of each dangerous responder (certificates it can vouch for):")
-        for e in sibling_exposure([res.record for res in results]):
-            print(f"  {len(e.covered):4d}  {e.responder.subject}")

@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from revlab import CliError
-from sim.registry import RegistryImportError, VerdictKind, shipped_registry
+from sim.registry import RegistryImportError, Verdict, VerdictKind, shipped_registry
 from sim.served import verdict_for_served
 from tlsscan.fetcher import FetchPolicy, GuardError, HostError, fetch_chain
 from tlsscan.guard import parse_allow_entry, parse_target
 
-__all__ = ["EXIT_CODES", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EXIT_CODES", "HELP", "NAME", "add_arguments", "exit_code", "run"]
 
 NAME = "check"
 HELP = "read the certificate chain a TLS server serves and say whether it is affected"
@@ -35,6 +35,15 @@ EXIT_CODES: dict[VerdictKind, int] = {
     VerdictKind.DANGEROUS_RESPONDER: 1,
     VerdictKind.UNKNOWN: 3,
 }
+
+
+def exit_code(verdict: Verdict) -> int:
+    """The exit code for a verdict (``revlab check`` and ``revlab registry match``).
+
+    A chain that serves the CA's known clean re-issue is the fix, not a finding: exit 0, so a
+    site owner's monitoring goes green once the intermediate is swapped.
+    """
+    return 0 if verdict.serves_known_reissue else EXIT_CODES[verdict.kind]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,6 +119,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"  [{i}] {c.sha256}  {c.subject or c.error}")
         if verdict.remedy_owner:
             print(f"  What to do: {verdict.remedy_owner}")
-    # A chain that serves the CA's known clean re-issue is the fix, not a finding: exit 0, so
-    # a site owner's monitoring goes green once the intermediate is swapped.
-    return 0 if verdict.serves_known_reissue else EXIT_CODES[verdict.kind]
+    return exit_code(verdict)

@@ -14,8 +14,17 @@ from pathlib import Path
 
 from revlab import CliError
 from revlab._output import add_format_argument, write_json, write_table
-from sim.loader import LoadError, load_paths
-from sim.registry import STATUSES, Registry, RegistryImportError, match, shipped_registry
+from revlab.check import exit_code
+from sim.loader import load_paths, read_file
+from sim.registry import (
+    MIN_PREFIX,
+    STATUSES,
+    Registry,
+    RegistryImportError,
+    Status,
+    match,
+    shipped_registry,
+)
 
 NAME = "registry"
 HELP = "show, import, export the lists of affected intermediates; match a chain against them"
@@ -25,7 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``revlab registry``."""
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = sub.add_parser("show", help="list entries, or show one by SHA-256")
-    show.add_argument("sha256", nargs="?", help="a certificate's SHA-256 fingerprint (hex)")
+    show.add_argument(
+        "sha256",
+        nargs="?",
+        help=f"a certificate's SHA-256 fingerprint (hex), or any unique prefix of at least "
+        f"{MIN_PREFIX} hex digits, such as the 16 the table prints",
+    )
     _registry_option(show)
     add_format_argument(show)
     imp = sub.add_parser(
@@ -37,12 +51,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     imp.add_argument("--incident", default="imported", help="incident id for imported certificates")
     imp.add_argument("--ca", default="", help="CA label for imported certificates (PEM/CCADB)")
-    imp.add_argument("--status", choices=STATUSES, default="to_be_revoked")
+    imp.add_argument("--status", choices=STATUSES, default=Status.TO_BE_REVOKED.value)
     imp.add_argument("--status-date", type=_date, default=None, metavar="YYYY-MM-DD")
     exp = sub.add_parser("export", help="write the whole registry as CSV or JSON")
     _registry_option(exp)
     add_format_argument(exp, ("csv", "json"))
-    m = sub.add_parser("match", help="the verdict on a chain file (PEM bundle, leaf first)")
+    m = sub.add_parser(
+        "match",
+        help="the verdict on a chain file (PEM bundle, leaf first); exit codes as revlab check: "
+        "0 clean or the CA's known clean re-issue, 1 affected, affected_key or "
+        "dangerous_responder, 2 bad input, 3 unknown",
+    )
     m.add_argument("chain", help="PEM bundle or DER file with the chain, leaf first")
     _registry_option(m)
     add_format_argument(m, ("table", "json"))
@@ -104,10 +123,7 @@ def run(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace, registry: Registry) -> int:
     entries = list(registry.entries)
     if args.sha256:
-        entry = registry.get(args.sha256)
-        if entry is None:
-            raise CliError(f"{args.sha256} is not in the registry")
-        entries = [entry]
+        entries = [registry.find(args.sha256)]
     if args.format == "json":
         write_json([e.to_json() for e in entries] if not args.sha256 else entries[0].to_json())
     elif args.format == "csv":
@@ -125,14 +141,13 @@ def _show(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    try:
-        data = Path(args.file).read_bytes()
-    except FileNotFoundError:
-        raise CliError(f"{args.file}: no such file") from None
-    except OSError as exc:
-        raise CliError(f"{args.file}: cannot read ({exc.strerror})") from None
+    data = read_file(Path(args.file))
     target = Path(args.into)
-    base = _read_local(str(target)) if target.exists() else Registry(())
+    try:
+        exists = target.exists()
+    except OSError as exc:  # a name too long for the file system, for one
+        raise CliError(f"{target}: cannot write ({exc.strerror})") from None
+    base = _read_local(str(target)) if exists else Registry(())
     try:
         updated = base.imported(
             data,
@@ -144,24 +159,31 @@ def _import(args: argparse.Namespace) -> int:
         )
     except RegistryImportError as exc:
         raise CliError(f"nothing imported: {exc}") from None
-    # Atomic: write a temporary file beside the target, then rename over it.
-    fd, tmp = tempfile.mkstemp(prefix=".registry-", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(updated.to_csv())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _write_atomically(target, updated.to_csv())
     print(f"{len(updated) - len(base)} new entr(y/ies); {target} now holds {len(updated)}.")
     return 0
 
 
-def _match(args: argparse.Namespace, registry: Registry) -> int:
+def _write_atomically(target: Path, text: str) -> None:
+    """Write a temporary file beside the target, then rename it over the target."""
     try:
-        chain = list(load_paths([args.chain]))
-    except LoadError as exc:
-        raise CliError(str(exc)) from None
+        fd, tmp = tempfile.mkstemp(prefix=".registry-", dir=target.parent)
+    except OSError as exc:
+        raise CliError(f"{target}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CliError(f"{target}: cannot write ({exc.strerror})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _match(args: argparse.Namespace, registry: Registry) -> int:
+    chain = list(load_paths([args.chain]))
     verdict = match(chain, registry)
     if args.format == "json":
         write_json(verdict.to_json())
@@ -171,4 +193,4 @@ def _match(args: argparse.Namespace, registry: Registry) -> int:
             print(f"  - {reason}")
         if verdict.remedy_owner:
             print(f"Site owner: {verdict.remedy_owner}")
-    return 0
+    return exit_code(verdict)

@@ -1,7 +1,8 @@
 """What is dangerous about a certificate: findings with stable dotted codes.
 
-Each check is a small function of one `CertRecord` (plus, for sibling exposure, the set of
-records it is audited with). A finding names its rule, so a person can look it up:
+The checks live in `sim.audit_checks`, one small function per code; this module runs them
+and groups certificates by issuer key for the sibling exposure. A finding names its rule, so a
+person can look it up:
 
 | code | severity | rule |
 |---|---|---|
@@ -12,27 +13,16 @@ records it is audited with). A finding names its rule, so a person can look it u
 | ``ocsp_responder.is_ca`` | ERROR | BR 7.1.2.8 (responder certificates are not CAs) |
 | ``ocsp_responder.nocheck_not_null`` | ERROR | BR 7.1.2.8.6 (value exactly ``05 00``) |
 | ``tls.validity_exceeds_max`` | ERROR | BR 6.3.2 as in force on the notBefore date |
-
-Which certificates count as "OCSP responder certificates" for the ``ocsp_responder.*`` family:
-every certificate that asserts id-kp-OCSPSigning for ``missing_nocheck`` and ``nocheck_not_null``
-(the rule in force in 2020 applied to the intermediates too); for ``is_ca`` only *dedicated*
-responders, whose EKU is OCSPSigning alone, because a CA that merely chains the EKU among others
-is already reported as ``ca.ocsp_signing_eku`` and must not be counted twice.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
-from sim.errors import ParameterError
-from sim.loader import OID_OCSP_SIGNING, OID_SERVER_AUTH, CertRecord
+from sim.audit_checks import CHECKS, Finding, Severity, tls_validity_limit
+from sim.loader import CertRecord
 
 __all__ = [
     "CODES",
@@ -41,48 +31,12 @@ __all__ = [
     "Severity",
     "SiblingExposure",
     "audit",
-    "audit_all",
-    "max_tls_validity_days",
     "sibling_exposure",
+    "tls_validity_limit",
 ]
 
-
-class Severity(enum.IntEnum):
-    """How bad a finding is; MUST-level rules are ERROR (pkilint's convention)."""
-
-    NOTICE = 1
-    WARNING = 2
-    ERROR = 3
-    FATAL = 4
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing wrong with one certificate.
-
-    Attributes:
-        code: stable dotted code, e.g. ``ca.ocsp_signing_eku``.
-        severity: FATAL, ERROR, WARNING or NOTICE.
-        message: a sentence a person understands, citing the rule.
-    """
-
-    code: str
-    severity: Severity
-    message: str
-
-
-#: Every code this module can report, with its severity.
-CODES: dict[str, Severity] = {
-    "cert.unparseable": Severity.FATAL,
-    "cert.nonconformant_encoding": Severity.NOTICE,
-    "ca.ocsp_signing_eku": Severity.ERROR,
-    "ocsp_responder.missing_nocheck": Severity.ERROR,
-    "ocsp_responder.is_ca": Severity.ERROR,
-    "ocsp_responder.nocheck_not_null": Severity.ERROR,
-    "tls.validity_exceeds_max": Severity.ERROR,
-}
-
-_NOCHECK_NULL = b"\x05\x00"
+#: Every code the audit can report, with its severity (derived from the checks).
+CODES: dict[str, Severity] = {check.code: check.severity for check in CHECKS}
 
 
 @dataclass(frozen=True)
@@ -126,137 +80,11 @@ class SiblingExposure:
     covered: tuple[CertRecord, ...]
 
 
-@lru_cache(maxsize=1)
-def _tls_limits() -> tuple[tuple[dt.datetime, int, str], ...]:
-    text = resources.files("sim").joinpath("data/calibration/tls_max_validity.csv").read_text()
-    rows = []
-    for row in csv.DictReader(text.splitlines()):
-        start = dt.datetime.fromisoformat(row["effective_utc"]).replace(tzinfo=dt.UTC)
-        rows.append((start, int(row["max_validity_days"]), row["rule"]))
-    return tuple(sorted(rows))
-
-
-def max_tls_validity_days(not_before: dt.datetime) -> tuple[int, str] | None:
-    """The maximum TLS server certificate lifetime in force on ``not_before``, with its rule.
-
-    Returns None before the first dated limit (2016-07-01 in the shipped table).
-
-    Raises:
-        ParameterError: ``not_before`` is naive.
-    """
-    if not_before.tzinfo is None:
-        raise ParameterError("not_before must be timezone-aware")
-    found = None
-    for start, days, rule in _tls_limits():
-        if not_before >= start:
-            found = (days, rule)
-    return found
-
-
-def _is_tls_server_leaf(record: CertRecord) -> bool:
-    if record.is_ca:
-        return False
-    if record.has_eku_extension:
-        return OID_SERVER_AUTH in record.ekus
-    # No EKU at all means "any purpose" (RFC 5280 4.2.1.12); count it when it names hosts.
-    return bool(record.dns_names)
-
-
-def _nocheck_not_null(value: bytes) -> Finding:
-    return Finding(
-        "ocsp_responder.nocheck_not_null",
-        Severity.ERROR,
-        f"id-pkix-ocsp-nocheck must be encoded as NULL (05 00), found {value.hex(' ')} "
-        "(BR 7.1.2.8.6).",
-    )
-
-
-def _check(record: CertRecord) -> list[Finding]:
-    out: list[Finding] = []
-    if not record.ok:
-        out.append(
-            Finding(
-                "cert.unparseable",
-                Severity.FATAL,
-                f"The certificate cannot be parsed: {record.error}",
-            )
-        )
-    # For a refused certificate the loader still read EKU, basicConstraints and nocheck from
-    # the raw DER: a malformed name constraint does not make an OCSPSigning CA less dangerous.
-    if record.has_ocsp_signing:
-        if record.is_ca:
-            out.append(
-                Finding(
-                    "ca.ocsp_signing_eku",
-                    Severity.ERROR,
-                    "This CA certificate asserts id-kp-OCSPSigning, so it is an authorized OCSP "
-                    "responder for every certificate its issuer signed directly, its siblings "
-                    "and itself (RFC 6960 4.2.2.2); CA certificates must not carry it "
-                    "(BR 7.1.2.10.6).",
-                )
-            )
-            if set(record.ekus) == {OID_OCSP_SIGNING}:
-                out.append(
-                    Finding(
-                        "ocsp_responder.is_ca",
-                        Severity.ERROR,
-                        "A dedicated OCSP responder certificate must not be a CA certificate "
-                        "(BR 7.1.2.8: basicConstraints cA must be false).",
-                    )
-                )
-        if record.nocheck is None:
-            out.append(
-                Finding(
-                    "ocsp_responder.missing_nocheck",
-                    Severity.ERROR,
-                    "The certificate asserts id-kp-OCSPSigning but lacks id-pkix-ocsp-nocheck "
-                    "(BR 4.9.9; BR 7.1.2.8.6), so nothing says how to check its own revocation.",
-                )
-            )
-        elif record.nocheck != _NOCHECK_NULL:
-            out.append(_nocheck_not_null(record.nocheck))
-    if (
-        record.ok
-        and _is_tls_server_leaf(record)
-        and record.not_before is not None
-        and record.not_after is not None
-    ):
-        limit = max_tls_validity_days(record.not_before)
-        if limit is not None:
-            days, rule = limit
-            # BR 1.6.1 "validity period": notBefore to notAfter inclusive, so add one second.
-            lifetime = record.not_after - record.not_before + dt.timedelta(seconds=1)
-            if lifetime > dt.timedelta(days=days):
-                out.append(
-                    Finding(
-                        "tls.validity_exceeds_max",
-                        Severity.ERROR,
-                        f"This TLS server certificate is valid for "
-                        f"{lifetime / dt.timedelta(days=1):.1f} days; on its notBefore date "
-                        f"({record.not_before.date()}) the maximum was "
-                        f"{days} days ({rule}).",
-                    )
-                )
-    for note in record.parse_warnings:
-        out.append(
-            Finding(
-                "cert.nonconformant_encoding",
-                Severity.NOTICE,
-                f"The parser accepted the certificate but warned: {note}.",
-            )
-        )
-    return out
-
-
 def audit(record: CertRecord) -> AuditResult:
-    """Audit one certificate."""
-    findings = sorted(_check(record), key=lambda f: (-f.severity, f.code))
+    """Audit one certificate: every check's findings, most severe first."""
+    findings = [finding for check in CHECKS for finding in check(record)]
+    findings.sort(key=lambda f: (-f.severity.rank, f.code))
     return AuditResult(record, tuple(findings))
-
-
-def audit_all(records: Iterable[CertRecord]) -> list[AuditResult]:
-    """Audit every certificate, in order."""
-    return [audit(r) for r in records]
 
 
 def _issuer_key(record: CertRecord) -> str:

@@ -18,10 +18,12 @@ __all__ = [
     "DerError",
     "RawExtension",
     "basic_constraints_ca",
+    "certificate_names",
     "certificate_spki",
     "certificate_tbs",
     "certificate_validity",
     "eku_oids",
+    "name_attributes",
     "raw_extensions",
 ]
 
@@ -226,3 +228,63 @@ def raw_extensions(tbs: bytes) -> dict[str, RawExtension]:
             critical = len(parts) == 3 and tbs[parts[1][2] : parts[1][3]] != b"\x00"
             out[oid] = RawExtension(oid, critical, tbs[parts[-1][2] : parts[-1][3]])
     return out
+
+
+def certificate_names(tbs: bytes) -> tuple[bytes, bytes]:
+    """The issuer and subject Name DER of a TBSCertificate (RFC 5280 4.1), in that order.
+
+    Raises:
+        DerError: the TBSCertificate is not well-formed DER or has too few fields.
+    """
+    tag, pos, end = _read_tlv(tbs, 0)
+    if tag != 0x30:
+        raise DerError("TBSCertificate is not a SEQUENCE")
+    found: list[bytes] = []
+    index = 0
+    # Only the first fields: [0] version, serial, signature, issuer, validity, subject.
+    while pos < end and len(found) < 2:
+        field_tag, _, cend = _read_tlv(tbs, pos)
+        if not (index == 0 and field_tag == 0xA0):
+            index += 1
+            if index in (3, 5):
+                found.append(tbs[pos:cend])
+        pos = cend
+    if len(found) < 2:
+        raise DerError("TBSCertificate has fewer fields than RFC 5280 requires")
+    return found[0], found[1]
+
+
+#: Attribute types seen in names (a few dozen at most): converting each once is a real saving.
+_NAME_OIDS: dict[bytes, str] = {}
+
+
+def name_attributes(name: bytes) -> list[list[tuple[str, int, bytes]]]:
+    """The RDNs of a Name, in encoded order: each a list of (dotted OID, value tag, value).
+
+    Raises:
+        DerError: the Name is not a SEQUENCE OF SET OF (OID, value).
+    """
+    tag, pos, end = _read_tlv(name, 0)
+    if tag != 0x30:
+        raise DerError("a Name is not a SEQUENCE")
+    rdns = []
+    while pos < end:
+        rdn_tag, apos, rend = _read_tlv(name, pos)
+        if rdn_tag != 0x31:
+            raise DerError("an RDN is not a SET")
+        rdn = []
+        while apos < rend:
+            atv_tag, ostart, aend = _read_tlv(name, apos)
+            oid_tag, obody, oend = _read_tlv(name, ostart)
+            value_tag, vstart, vend = _read_tlv(name, oend)
+            if atv_tag != 0x30 or oid_tag != 0x06 or vend != aend:
+                raise DerError("an attribute is not (OID, value)")
+            oid = name[obody:oend]
+            dotted = _NAME_OIDS.get(oid)
+            if dotted is None:
+                dotted = _NAME_OIDS[oid] = _oid_to_dotted(oid)
+            rdn.append((dotted, value_tag, name[vstart:vend]))
+            apos = aend
+        rdns.append(rdn)
+        pos = rend
+    return rdns

@@ -3,7 +3,11 @@
 Every loaded item becomes a `CertRecord`. A certificate that cannot be parsed is not an
 exception: it becomes a record whose ``error`` says why (the parser's own reason), and loading
 goes on with the next item. Only input that is not a certificate container at all (an empty
-file, a file that is neither PEM, DER nor CCADB CSV) raises `LoadError`.
+file, a file that is neither PEM, DER nor CCADB CSV; see `sim.formats`) raises `LoadError`.
+
+Loading is two steps, so that a caller can spread the expensive one over processes: splitting
+a file into `PendingCertificate` items (cheap: finding PEM blocks or CSV rows), then
+`PendingCertificate.load` on each (base64, parsing, reading extensions). `load_bytes` does both.
 
 CCADB's report format ("AllCertificatePEMsCSVFormat"): two columns, ``SHA-256 Fingerprint``
 (upper-case hex) and ``X.509 Certificate (PEM)``; PEM cells may carry stray quotes, blank lines
@@ -17,6 +21,7 @@ import base64
 import binascii
 import csv
 import datetime as dt
+import enum
 import hashlib
 import io
 import re
@@ -34,24 +39,29 @@ from cryptography.x509.oid import ExtensionOID
 from sim.der import (
     DerError,
     basic_constraints_ca,
+    certificate_names,
     certificate_spki,
     certificate_tbs,
     eku_oids,
     raw_extensions,
 )
 from sim.errors import LoadError
+from sim.formats import InputFormat, detect_format
+from sim.names import rfc4514_name
 
 __all__ = [
-    "CCADB_HEADER",
-    "OID_OCSP_NOCHECK",
     "OID_OCSP_SIGNING",
     "OID_SERVER_AUTH",
     "CertRecord",
     "LoadError",
+    "PendingCertificate",
+    "expand_paths",
     "load_bytes",
     "load_ccadb_csv",
     "load_paths",
     "load_pem_bundle",
+    "pending_certificates",
+    "read_file",
     "record_from_der",
 ]
 
@@ -60,10 +70,10 @@ OID_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
 #: id-kp-serverAuth (RFC 5280 4.2.1.12).
 OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 #: id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1).
-OID_OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5"
+_OID_OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5"
 
 #: The header row of CCADB's AllCertificatePEMsCSVFormat report.
-CCADB_HEADER = ("SHA-256 Fingerprint", "X.509 Certificate (PEM)")
+_CCADB_HEADER = ("SHA-256 Fingerprint", "X.509 Certificate (PEM)")
 
 _OID_EKU = "2.5.29.37"
 _OID_BC = "2.5.29.19"
@@ -77,8 +87,6 @@ _PEM_RE = re.compile(
     re.DOTALL,
 )
 _ERROR_MAX = 240
-
-
 
 @dataclass(frozen=True)
 class CertRecord:
@@ -160,12 +168,26 @@ class CertRecord:
     @cached_property
     def subject(self) -> str:
         """The subject, RFC 4514 (empty for an unparseable certificate)."""
-        return "" if self.certificate is None else _render(self.certificate, "subject")
+        return self._names[1]
 
     @cached_property
     def issuer(self) -> str:
         """The issuer, RFC 4514 (empty for an unparseable certificate)."""
-        return "" if self.certificate is None else _render(self.certificate, "issuer")
+        return self._names[0]
+
+    @cached_property
+    def _names(self) -> tuple[str, str]:
+        if self.certificate is None:
+            return "", ""
+        try:
+            raw = certificate_names(certificate_tbs(self.der or b""))
+        except DerError:
+            raw = (b"", b"")
+        issuer, subject = (rfc4514_name(name) if name else None for name in raw)
+        return (
+            _render(self.certificate, "issuer") if issuer is None else issuer,
+            _render(self.certificate, "subject") if subject is None else subject,
+        )
 
     @cached_property
     def spki_sha256(self) -> str | None:
@@ -184,8 +206,9 @@ class CertRecord:
 
 
 def _render(cert: x509.Certificate, which: str) -> str:
-    # Real CA names sometimes exceed X.520's upper bounds (a 65-character O): the parser warns
-    # with a plain UserWarning when it builds the Name; the name is still what the CA wrote.
+    # The slow, general path (see `sim.names`). Real CA names sometimes exceed X.520's upper
+    # bounds (a 65-character O): the parser warns with a plain UserWarning when it builds the
+    # Name; the name is still what the CA wrote.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         name = cert.subject if which == "subject" else cert.issuer
@@ -214,7 +237,7 @@ def _raw_facts(record: CertRecord, der: bytes) -> CertRecord:
         raw = raw_extensions(certificate_tbs(der))
         eku = raw.get(_OID_EKU)
         bc = raw.get(_OID_BC)
-        nocheck = raw.get(OID_OCSP_NOCHECK)
+        nocheck = raw.get(_OID_OCSP_NOCHECK)
         return replace(
             record,
             ekus=eku_oids(eku.value) if eku else (),
@@ -251,7 +274,7 @@ def record_from_der(der: bytes, source: str) -> CertRecord:
                 ekus = tuple(o.dotted_string for o in ext.value)
             elif oid == _NOCHECK:
                 # BR 7.1.2.8.6 wants the exact bytes 05 00: read them as encoded.
-                nocheck = raw_extensions(cert.tbs_certificate_bytes)[OID_OCSP_NOCHECK].value
+                nocheck = raw_extensions(cert.tbs_certificate_bytes)[_OID_OCSP_NOCHECK].value
     except (ValueError, TypeError, DerError, OverflowError, KeyError) as exc:
         return _raw_facts(_unparseable(source, der, _short(exc)), der)
     notes = tuple(
@@ -272,7 +295,76 @@ def record_from_der(der: bytes, source: str) -> CertRecord:
     )
 
 
-def _pem_blocks(data: bytes, source: str) -> Iterator[CertRecord]:
+class _Payload(enum.StrEnum):
+    """What a pending certificate holds until it is loaded."""
+
+    DER = "der"
+    PEM_BODY = "pem_body"
+    CCADB_CELL = "ccadb_cell"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCertificate:
+    """One certificate found in a file, not parsed yet.
+
+    Attributes:
+        source: where it is, e.g. ``bundle.pem#3`` or ``report.csv:row 17``.
+        payload: the DER, the base64 body of a PEM block, or a CCADB PEM cell; for a broken
+            item, why it is broken.
+        kind: which of those ``payload`` is.
+        fingerprint: the SHA-256 a CCADB row claims, checked once the DER is known.
+    """
+
+    source: str
+    payload: bytes | str
+    kind: _Payload
+    fingerprint: str = ""
+
+    def as_tuple(self) -> tuple[str, bytes | str, str, str]:
+        """Plain values, quick to send to another process (`from_tuple` reads them back)."""
+        return (self.source, self.payload, self.kind.value, self.fingerprint)
+
+    @classmethod
+    def from_tuple(cls, values: tuple[str, bytes | str, str, str]) -> PendingCertificate:
+        """The pending certificate `as_tuple` gave."""
+        source, payload, kind, fingerprint = values
+        return cls(source, payload, _Payload(kind), fingerprint)
+
+    def load(self) -> CertRecord:
+        """Parse it into a record; never raises for bad certificate bytes."""
+        if self.kind is _Payload.DER:
+            assert isinstance(self.payload, bytes)
+            return record_from_der(self.payload, self.source)
+        if self.kind is _Payload.BROKEN:
+            return _unparseable(self.source, None, str(self.payload))
+        if self.kind is _Payload.PEM_BODY:
+            return _from_base64(self.payload, self.source, "empty PEM block")
+        assert isinstance(self.payload, str)
+        record = _ccadb_cell(self.payload, self.source)
+        if record.sha256 and self.fingerprint and record.sha256 != self.fingerprint:
+            note = f"the row's fingerprint {self.fingerprint[:16]}... differs"
+            record = replace(record, parse_warnings=(*record.parse_warnings, note))
+        return record
+
+
+def _broken(source: str, reason: str) -> PendingCertificate:
+    return PendingCertificate(source, reason, _Payload.BROKEN)
+
+
+def _from_base64(body: bytes | str, where: str, empty: str) -> CertRecord:
+    # Whitespace inside a PEM body (line breaks, blank lines of CCADB cells) is not data.
+    text = "".join(body.split()) if isinstance(body, str) else b"".join(body.split())
+    try:
+        der = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        return _unparseable(where, None, f"PEM body is not valid base64 ({exc})")
+    if not der:
+        return _unparseable(where, None, empty)
+    return record_from_der(der, where)
+
+
+def _pem_blocks(data: bytes, source: str) -> Iterator[PendingCertificate]:
     index = 0
     for m in _PEM_RE.finditer(data):
         if m.group("label") != b"CERTIFICATE":
@@ -280,18 +372,9 @@ def _pem_blocks(data: bytes, source: str) -> Iterator[CertRecord]:
         index += 1
         where = f"{source}#{index}"
         if not m.group(0).rstrip().endswith(b"-----END CERTIFICATE-----"):
-            yield _unparseable(where, None, "truncated PEM block: no END CERTIFICATE line")
+            yield _broken(where, "truncated PEM block: no END CERTIFICATE line")
             continue
-        body = b"".join(m.group("body").split())
-        try:
-            der = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            yield _unparseable(where, None, f"PEM body is not valid base64 ({exc})")
-            continue
-        if not der:
-            yield _unparseable(where, None, "empty PEM block")
-            continue
-        yield record_from_der(der, where)
+        yield PendingCertificate(where, m.group("body"), _Payload.PEM_BODY)
 
 
 def load_pem_bundle(data: bytes, source: str = "<pem>") -> list[CertRecord]:
@@ -300,10 +383,14 @@ def load_pem_bundle(data: bytes, source: str = "<pem>") -> list[CertRecord]:
     Raises:
         LoadError: the data holds no certificate block at all.
     """
-    records = list(_pem_blocks(data, source))
-    if not records:
+    return [item.load() for item in _pending_pem(data, source)]
+
+
+def _pending_pem(data: bytes, source: str) -> list[PendingCertificate]:
+    items = list(_pem_blocks(data, source))
+    if not items:
         raise LoadError(f"{source}: no PEM CERTIFICATE block found")
-    return records
+    return items
 
 
 def load_ccadb_csv(data: bytes | str, source: str = "<csv>") -> list[CertRecord]:
@@ -315,20 +402,34 @@ def load_ccadb_csv(data: bytes | str, source: str = "<csv>") -> list[CertRecord]
     Raises:
         LoadError: the header is not CCADB's.
     """
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    return list(_iter_ccadb(text, source))
+    return [item.load() for item in _pending_ccadb(data, source)]
 
 
-def _iter_ccadb(text: str, source: str) -> Iterator[CertRecord]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _pending_ccadb(data: bytes | str, source: str) -> Iterator[PendingCertificate]:
+    """The rows of a CCADB report, split as they are read; the header is checked at once.
+
+    Raises:
+        LoadError: the header is not CCADB's (raised by this call, not by the iteration).
+    """
+    # Decoded piece by piece: a StringIO of the whole report would hold it four times over.
+    stream = (
+        io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
+        if isinstance(data, bytes)
+        else io.StringIO(data, newline="")
+    )
+    reader = csv.reader(stream)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         raise LoadError(f"{source}: empty CSV") from None
-    if tuple(h.strip() for h in header[:2]) != CCADB_HEADER:
+    if tuple(h.strip() for h in header[:2]) != _CCADB_HEADER:
         raise LoadError(
-            f"{source}: not a CCADB report (expected the header {', '.join(CCADB_HEADER)})"
+            f"{source}: not a CCADB report (expected the header {', '.join(_CCADB_HEADER)})"
         )
+    return _ccadb_rows(reader, source)
+
+
+def _ccadb_rows(reader: Iterator[list[str]], source: str) -> Iterator[PendingCertificate]:
     row_no = 1
     while True:
         try:
@@ -337,39 +438,50 @@ def _iter_ccadb(text: str, source: str) -> Iterator[CertRecord]:
             return
         except csv.Error as exc:
             row_no += 1
-            yield _unparseable(f"{source}:row {row_no}", None, f"broken CSV row ({exc})")
+            yield _broken(f"{source}:row {row_no}", f"broken CSV row ({exc})")
             continue
         row_no += 1
         where = f"{source}:row {row_no}"
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != 2:
-            yield _unparseable(where, None, f"broken CSV row: expected 2 cells, found {len(row)}")
+            yield _broken(where, f"broken CSV row: expected 2 cells, found {len(row)}")
             continue
-        fingerprint, pem = row[0].strip().lower(), row[1].strip().strip('"')
-        record = _ccadb_cell(pem, where)
-        if record.sha256 and fingerprint and record.sha256 != fingerprint:
-            notes = (*record.parse_warnings, f"the row's fingerprint {fingerprint[:16]}... differs")
-            record = replace(record, parse_warnings=notes)
-        yield record
+        yield PendingCertificate(where, row[1], _Payload.CCADB_CELL, row[0].strip().lower())
 
 
 _BEGIN = "-----BEGIN CERTIFICATE-----"
 _END = "-----END CERTIFICATE-----"
 
 
-def _ccadb_cell(pem: str, where: str) -> CertRecord:
+def _ccadb_cell(cell: str, where: str) -> CertRecord:
     """One CCADB PEM cell: exactly one certificate, whitespace inside the body ignored."""
+    pem = cell.strip().strip('"')
     start = pem.find(_BEGIN)
     end = pem.find(_END, start + 1)
     if start < 0 or end < 0 or pem.find(_BEGIN, start + 1) >= 0:
         return _unparseable(where, None, "broken CSV row: the PEM cell holds no certificate")
-    body = "".join(pem[start + len(_BEGIN) : end].split())
-    try:
-        der = base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        return _unparseable(where, None, f"PEM body is not valid base64 ({exc})")
-    return record_from_der(der, where)
+    return _from_base64(pem[start + len(_BEGIN) : end], where, "empty PEM block")
+
+
+def pending_certificates(data: bytes, source: str = "<input>") -> Iterator[PendingCertificate]:
+    """Split a file in any certificate format into its certificates, without parsing them.
+
+    The file is judged at once (this call raises); its certificates are split off as the
+    iterator is read, so a caller can hand the first ones to workers before the last are found.
+
+    Raises:
+        LoadError: the data is empty or holds no certificates (see `sim.formats`).
+    """
+    kind = detect_format(data, source)
+    if kind is InputFormat.CCADB_CSV:
+        return _pending_ccadb(data, source)
+    if kind is InputFormat.PEM:
+        return iter(_pending_pem(data, source))
+    if kind is InputFormat.DER:
+        # A DER SEQUENCE: treat it as one certificate and let the parser judge it.
+        return iter([PendingCertificate(source, data, _Payload.DER)])
+    raise LoadError(f"{source}: a registry CSV holds no certificates (import it instead)")
 
 
 def load_bytes(data: bytes, source: str = "<input>") -> list[CertRecord]:
@@ -378,40 +490,58 @@ def load_bytes(data: bytes, source: str = "<input>") -> list[CertRecord]:
     Raises:
         LoadError: the data is empty or in none of those formats.
     """
-    if not data.strip():
-        raise LoadError(f"{source}: empty file")
-    head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"SHA-256 Fingerprint"):
-        return load_ccadb_csv(data, source)
-    if b"-----BEGIN" in data:
-        return load_pem_bundle(data, source)
-    if data[:1] == b"\x30":
-        # A DER SEQUENCE: treat it as one certificate and let the parser judge it.
-        return [record_from_der(data, source)]
-    raise LoadError(f"{source}: not a PEM bundle, a DER certificate or a CCADB CSV report")
+    return [item.load() for item in pending_certificates(data, source)]
 
 
-def load_paths(paths: Iterable[str | Path]) -> Iterator[CertRecord]:
-    """Load every file in turn (a directory: its *.pem, *.crt, *.cer, *.der, *.csv files).
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
+    """The files to read: each path given, and every file under a folder, recursively.
 
-    Raises:
-        LoadError: a path is missing or unreadable, or a file is in no supported format.
+    Yields:
+        (file, named): ``named`` is True for a file the caller named itself, False for one
+        found in a folder (a caller may skip such a file when it holds no certificates).
+        Files of a folder come in sorted order; hidden files and folders are left out.
     """
     for raw in paths:
         path = Path(raw)
-        files = (
-            sorted(p for p in path.iterdir() if p.suffix.lower() in _SUFFIXES)
-            if path.is_dir()
-            else [path]
-        )
-        for file in files:
-            try:
-                data = file.read_bytes()
-            except FileNotFoundError:
-                raise LoadError(f"{file}: no such file") from None
-            except OSError as exc:
-                raise LoadError(f"{file}: cannot read ({exc.strerror})") from None
-            yield from load_bytes(data, str(file))
+        try:
+            is_dir = path.is_dir()
+        except OSError as exc:  # a name too long for the file system, for one
+            raise LoadError(f"{path}: cannot read ({exc.strerror})") from None
+        if not is_dir:
+            yield path, True
+            continue
+        for file in sorted(path.rglob("*")):
+            hidden = any(part.startswith(".") for part in file.relative_to(path).parts)
+            if file.is_file() and not hidden:
+                yield file, False
 
 
-_SUFFIXES = {".pem", ".crt", ".cer", ".der", ".csv"}
+def read_file(path: Path) -> bytes:
+    """The bytes of a file the user named.
+
+    Raises:
+        LoadError: it is missing or cannot be read (the message names it).
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def load_paths(paths: Iterable[str | Path]) -> Iterator[CertRecord]:
+    """Load every file in turn (a folder: every file under it that holds certificates).
+
+    Raises:
+        LoadError: a path is missing or unreadable, or a named file holds no certificates.
+    """
+    for file, named in expand_paths(paths):
+        data = read_file(file)
+        try:
+            items = pending_certificates(data, str(file))
+        except LoadError:
+            if named:
+                raise
+            continue
+        yield from (item.load() for item in items)

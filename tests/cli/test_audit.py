@@ -85,3 +85,75 @@ def test_unknown_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
         main(["audit", "--format", "xml", str(SHIPPED_PEM)])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_notice_only_rows_name_their_finding_in_the_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["audit", str(GOLDEN / "real_nonconformant_encoding.pem")])
+    row = capsys.readouterr().out.splitlines()[2]
+    assert code == 0
+    assert "NOTICE" in row and row.endswith("cert.nonconformant_encoding")
+
+
+def test_folder_is_read_recursively_and_odd_files_are_skipped_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.pem").write_bytes((GOLDEN / "good_tls_leaf.pem").read_bytes())
+    (tmp_path / "top.pem").write_bytes((GOLDEN / "good_responder.pem").read_bytes())
+    (tmp_path / "a" / "notes.txt").write_text("not a certificate\n")
+    code = main(["audit", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "2 certificate(s)" in captured.out and "1 file(s) skipped" in captured.out
+    assert "deep.pem" not in captured.err
+    (warning,) = captured.err.splitlines()
+    assert "notes.txt" in warning and "skipped" in warning
+
+
+def test_folder_without_any_certificate_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a certificate\n")
+    assert main(["audit", "--format", "json", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("revlab audit: no certificate found in")
+
+
+def test_several_jobs_give_the_same_output_in_input_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 244 + 260 certificates: enough for the audit to start worker processes.
+    inputs = [str(TEST_DATA / "ccadb_sample.csv"), str(SHIPPED_PEM)]
+    outputs = {}
+    for jobs in ("1", "2", "3"):
+        for fmt in ("json", "csv", "table"):
+            main(["audit", "--jobs", jobs, "--format", fmt, *inputs])
+            outputs[jobs, fmt] = capsys.readouterr().out
+    for fmt in ("json", "csv", "table"):
+        assert outputs["1", fmt] == outputs["2", fmt] == outputs["3", fmt]
+    items = json.loads(outputs["2", "json"])
+    assert len(items) == 504
+    assert [i["source"] for i in items[:2]] == [f"{inputs[0]}:row 2", f"{inputs[0]}:row 3"]
+    assert items[-1]["source"] == f"{inputs[1]}#260"
+
+
+def test_json_output_is_what_json_dump_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["audit", "--format", "json", str(TEST_DATA / "ccadb_sample.csv")])
+    out = capsys.readouterr().out
+    assert out == json.dumps(json.loads(out), indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("jobs", ["0", "two"])
+def test_jobs_must_be_a_positive_number(jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--jobs", jobs, str(SHIPPED_PEM)])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_file_name_too_long_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "x" * 300 + ".pem"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "File name too long" in err

@@ -13,7 +13,9 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from sim.audit import CODES, Severity, audit, max_tls_validity_days, sibling_exposure
+import sim.audit
+from sim.audit import CODES, Severity, audit, sibling_exposure, tls_validity_limit
+from sim.audit_checks import CHECKS
 from sim.loader import load_ccadb_csv, load_paths, load_pem_bundle
 from sim.pki import build_hierarchy
 from tests.conftest import NOW, REPO, TEST_DATA, require_tool, shared_path
@@ -41,6 +43,20 @@ def test_every_finding_code_has_a_golden_file() -> None:
     for name in _golden_cases():
         covered |= set((GOLDEN / f"{name}.expected").read_text().split())
     assert covered == set(CODES)
+
+
+def test_each_code_has_one_check_and_the_documented_severity() -> None:
+    assert len({c.code for c in CHECKS}) == len(CHECKS)
+    assert {c.code: c.severity for c in CHECKS} == CODES
+    doc = sim.audit.__doc__ or ""
+    for check in CHECKS:
+        assert f"| ``{check.code}`` | {check.severity} |" in doc, check.code
+
+
+def test_severities_order_by_how_bad_they_are_not_by_spelling() -> None:
+    assert Severity.NOTICE < Severity.WARNING < Severity.ERROR < Severity.FATAL
+    assert max([Severity.FATAL, Severity.ERROR, Severity.NOTICE]) is Severity.FATAL
+    assert Severity("ERROR") is Severity.ERROR and Severity.ERROR == "ERROR"
 
 
 def test_findings_carry_severity_and_cite_their_rule() -> None:
@@ -168,8 +184,8 @@ def test_full_ccadb_corpus_flags_exactly_the_ocsp_signing_cas() -> None:
     ],
 )
 def test_max_tls_validity_follows_the_schedule(not_before: dt.datetime, days: int | None) -> None:
-    found = max_tls_validity_days(not_before)
-    assert (found[0] if found else None) == days
+    found = tls_validity_limit(not_before)
+    assert (found.max_days if found else None) == days
 
 
 def test_tls_limit_counts_both_ends_of_the_validity_period() -> None:
@@ -192,7 +208,7 @@ def test_tls_limit_counts_both_ends_of_the_validity_period() -> None:
 
 def test_naive_not_before_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        max_tls_validity_days(dt.datetime(2026, 1, 1))
+        tls_validity_limit(dt.datetime(2026, 1, 1))
 
 
 def test_sibling_exposure_is_everything_the_same_issuer_key_signed() -> None:

@@ -11,8 +11,18 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from sim.loader import LoadError, load_bytes, load_ccadb_csv, load_paths, load_pem_bundle
+from sim.formats import InputFormat, detect_format
+from sim.loader import (
+    LoadError,
+    expand_paths,
+    load_bytes,
+    load_ccadb_csv,
+    load_paths,
+    load_pem_bundle,
+    pending_certificates,
+)
 from sim.pki import build_hierarchy, seed_article_spec
+from sim.registry import shipped_registry
 from tests.conftest import NOW, REPO, TEST_DATA
 
 SAMPLE = TEST_DATA / "ccadb_sample.csv"
@@ -160,3 +170,49 @@ def test_directory_loads_its_certificate_files(tmp_path: Path) -> None:
     (tmp_path / "a.pem").write_bytes(data)
     (tmp_path / "notes.txt").write_text("ignored")
     assert [r.sha256 for r in load_paths([tmp_path])] == hashes
+
+
+def test_directory_is_read_recursively_without_hidden_files(tmp_path: Path) -> None:
+    data, hashes = _bundle()
+    (tmp_path / "z" / "deeper").mkdir(parents=True)
+    (tmp_path / "z" / "deeper" / "chain.crt").write_bytes(data)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "bundle.pem").write_bytes(data)
+    (tmp_path / "a.pem").write_bytes(data)
+    found = [(p.relative_to(tmp_path).as_posix(), named) for p, named in expand_paths([tmp_path])]
+    assert found == [("a.pem", False), ("z/deeper/chain.crt", False)]
+    assert [r.sha256 for r in load_paths([tmp_path])] == hashes * 2
+    assert list(expand_paths([tmp_path / "a.pem"])) == [(tmp_path / "a.pem", True)]
+
+
+def test_a_path_too_long_for_the_file_system_is_a_load_error(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="File name too long"):
+        list(load_paths([tmp_path / ("x" * 300)]))
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"\xef\xbb\xbfSHA-256 Fingerprint,X.509 Certificate (PEM)\n", InputFormat.CCADB_CSV),
+        (b"junk\n-----BEGIN CERTIFICATE-----\n", InputFormat.PEM),
+        (b"sha256,incident,ca_label\n", InputFormat.REGISTRY_CSV),
+        (b"ca_label,incident,sha256\n", InputFormat.REGISTRY_CSV),
+        (b"\x30\x82\x01\x00", InputFormat.DER),
+    ],
+)
+def test_format_is_detected_from_the_content(head: bytes, kind: InputFormat) -> None:
+    assert detect_format(head) is kind
+
+
+def test_a_registry_csv_is_not_taken_for_certificates() -> None:
+    text = shipped_registry().to_csv().encode()
+    assert detect_format(text) is InputFormat.REGISTRY_CSV
+    with pytest.raises(LoadError, match="registry CSV holds no certificates"):
+        load_bytes(text, "list.csv")
+
+
+def test_splitting_then_loading_is_loading() -> None:
+    data = SAMPLE.read_bytes()
+    items = list(pending_certificates(data, "sample.csv"))
+    assert [i.source for i in items] == [r.source for r in load_bytes(data, "sample.csv")]
+    assert [i.load() for i in items] == load_ccadb_csv(data, "sample.csv")

@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from sim.errors import ParameterError
 from sim.loader import CertRecord, load_bytes, load_ccadb_csv, load_pem_bundle
 from sim.pki import build_hierarchy, seed_article_spec
 from sim.registry import (
     EXPORT_COLUMNS,
+    STATUSES,
     Registry,
     RegistryImportError,
+    Status,
     VerdictKind,
     derive_reissues,
     match,
@@ -145,6 +149,45 @@ def test_the_real_clean_quovadis_reissue_is_affected_key_and_known_clean() -> No
     assert "known clean re-issue" in " ".join(verdict.reasons)
     registry, h = _reissue_setup()  # a same-key re-issue nobody has vetted as clean
     assert not match(_records(h["leaf"].pem, h["new"].pem), registry).serves_known_reissue
+
+
+def test_affected_key_texts_say_one_thing_per_case() -> None:
+    (reissue,) = load_bytes((TEST_DATA / "real_quovadis_reissue.der").read_bytes(), "reissue")
+    known = match([reissue], shipped_registry())
+    registry, h = _reissue_setup()
+    unknown = match(_records(h["leaf"].pem, h["new"].pem), registry)
+    known_text = " ".join((known.summary, *known.reasons, known.remedy_owner, known.remedy_visitor))
+    unknown_text = " ".join((unknown.summary, *unknown.reasons, unknown.remedy_owner))
+    # The known re-issue is the fix, and nothing it says hedges that.
+    assert "the fix" in known.summary
+    for hedge in ("possibly", "may be", "otherwise", "Nothing, if"):
+        assert hedge not in known_text, hedge
+    # An unvetted same-key certificate is never called the known re-issue.
+    assert "known clean re-issue" not in unknown_text
+    assert "may be a clean re-issue or the old certificate" in unknown.summary
+
+
+def test_find_takes_a_unique_prefix_of_at_least_8_hex_digits() -> None:
+    registry = shipped_registry()
+    entry = registry.entries[0]
+    assert registry.find(entry.sha256[:16].upper()) is entry
+    assert registry.find(":".join(entry.sha256[i : i + 2] for i in range(0, 8, 2))) is entry
+    with pytest.raises(ParameterError, match="too short"):
+        registry.find(entry.sha256[:7])
+    twins = Registry(
+        tuple(replace(entry, sha256="abcdef01" + c * 56) for c in "12"), registry.incidents
+    )
+    with pytest.raises(ParameterError, match="ambiguous: 2 entries"):
+        twins.find("abcdef01")
+    assert twins.find("abcdef011").sha256.endswith("1")
+
+
+def test_statuses_are_a_closed_set() -> None:
+    assert STATUSES == tuple(Status) == ("to_be_revoked", "revoked", "distrusted")
+    (entry, *_) = shipped_registry().entries
+    assert entry.status is Status.REVOKED and entry.to_json()["status"] == "revoked"
+    with pytest.raises(RegistryImportError, match="status must be one of"):
+        Registry.from_csv("sha256,incident,ca_label,status\n" + "ab" * 32 + ",x,CA,gone\n")
 
 
 def test_unparseable_unlisted_chain_is_unknown_but_a_listed_one_is_affected() -> None:
