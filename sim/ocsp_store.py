@@ -33,6 +33,7 @@ from sim.ocsp import (
     Revocation,
     cert_id_for,
     parse_request,
+    require_aware,
     sign_response,
     unsuccessful_response,
 )
@@ -74,8 +75,7 @@ class _Signed:
 
 
 def _utc(now: dt.datetime) -> dt.datetime:
-    if not isinstance(now, dt.datetime) or now.tzinfo is None:
-        raise ParameterError(f"now must be a timezone-aware datetime, got {now!r}")
+    require_aware(now, "now")
     return now.astimezone(dt.UTC)
 
 
@@ -158,11 +158,11 @@ class PresignedResponder:
         revocation = None if name is None else self._revocations.get(name)
         status: CertStatus
         if name is None:
-            status = "unknown"
+            status = CertStatus.UNKNOWN
         elif revocation is not None:
-            status = "revoked"
+            status = CertStatus.REVOKED
         else:
-            status = "good"
+            status = CertStatus.GOOD
         this_update = now.replace(microsecond=0)
         der = sign_response(
             cert_id,

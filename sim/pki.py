@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from sim.errors import SpecError
+from sim.timeparse import parse_aware_time
 
 __all__ = [
     "CERT_KINDS",
@@ -245,18 +246,13 @@ class Hierarchy:
 def _parse_time(value: Any, where: str) -> dt.datetime | None:
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        when = value
-    elif isinstance(value, str):
-        try:
-            when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise SpecError(f"{where}: {value!r} is not an ISO 8601 date-time") from None
-    else:
+    if isinstance(value, str):
+        return parse_aware_time(value, what=where, error=SpecError)
+    if not isinstance(value, dt.datetime):
         raise SpecError(f"{where}: expected an ISO 8601 date-time, got {type(value).__name__}")
-    if when.tzinfo is None:
+    if value.tzinfo is None:
         raise SpecError(f"{where}: {value!r} has no time zone; give one, e.g. +00:00")
-    return when.astimezone(dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def _str_tuple(value: Any, where: str) -> tuple[str, ...]:

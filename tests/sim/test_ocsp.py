@@ -1,4 +1,4 @@
-"""sim.ocsp, sim.ocsp_scenario and sim.ocsp_store: real OCSP DER, forgeries, the fix."""
+"""sim.ocsp, ocsp_verify, ocsp_scenario and ocsp_store: real OCSP DER, forgeries, the fix."""
 
 from __future__ import annotations
 
@@ -10,19 +10,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from sim.ocsp import (
-    RULES,
     OCSPRequestError,
-    OCSPVerifyError,
     Revocation,
     build_request,
     cert_id_for,
     parse_request,
     sign_response,
     unsuccessful_response,
-    verify_response,
 )
 from sim.ocsp_scenario import RESPONDER_DAYS, Incident2020, build_incident_2020
 from sim.ocsp_store import PresignedResponder
+from sim.ocsp_verify import RULES, OCSPVerifyError, verify_response
 from tests.conftest import NOW
 
 
