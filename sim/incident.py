@@ -62,6 +62,7 @@ from sim.population import (
 __all__ = [
     "ARI_RESPONSE",
     "BR_SUBCA_REVOCATION_DAYS",
+    "BYTES_PER_CERTIFICATE",
     "DEFAULT_RESPONSES_2020",
     "DISCLOSURE_2020",
     "LEVELS",
@@ -75,6 +76,7 @@ __all__ = [
     "Scenario",
     "Timeline",
     "blast_radius",
+    "max_certificates",
     "normal_cdf",
     "ocsp_eku_2020",
     "simulate",
@@ -94,6 +96,29 @@ BR_SUBCA_REVOCATION_DAYS = 7
 
 #: Longest timeline a scenario may ask for (ten years).
 MAX_DAYS = 3650
+
+#: Peak bytes ``simulate(mode="certificates")`` allocates per certificate: the population's
+#: cell and age, then a dozen per-certificate float32/int64 arrays of event days. Measured with
+#: tracemalloc at about 78 for every shipped scenario; tests/sim/test_incident.py holds it.
+BYTES_PER_CERTIFICATE = 80
+#: What the same run allocates whatever ``n`` is (cells, per-cell curves, the frames): about
+#: 25 MB for the largest shipped scenario, rounded up.
+_FIXED_BYTES = 64 * 2**20
+
+
+def max_certificates(available_bytes: int) -> int:
+    """The largest ``n`` a per-certificate :func:`simulate` can hold in ``available_bytes``.
+
+    Cohort mode has no such limit: its cost does not grow with ``n``.
+
+    Args:
+        available_bytes: memory the caller may use (the caller measures it: sim reads no
+            machine state).
+
+    Returns:
+        The largest ``n``, 0 when not even the fixed part fits.
+    """
+    return max(0, (int(available_bytes) - _FIXED_BYTES) // BYTES_PER_CERTIFICATE)
 
 
 def normal_cdf(x: npt.ArrayLike) -> FloatArray:
