@@ -23,7 +23,7 @@ from typing import Any
 from revlab import CliError
 from sim.ocsp_demo import write_demo
 from sim.ocsp_scenario import RESPONDER_DAYS, build_incident_2020, incident_2020_responder
-from sim.timeparse import parse_aware_time
+from sim.times import parse_aware_time
 
 __all__ = ["HELP", "NAME", "SERVED_CERTIFICATES", "add_arguments", "run"]
 

@@ -48,7 +48,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.errors import ParameterError
-from sim.policy import KINDS, SEGMENTS, require_aware
+from sim.policy import KINDS, SEGMENTS
 from sim.population import (
     MIX_2020,
     Hierarchy,
@@ -58,6 +58,7 @@ from sim.population import (
     load_hierarchy_2020,
     make_population,
 )
+from sim.times import require_aware
 
 __all__ = [
     "ARI_RESPONSE",

@@ -23,6 +23,7 @@ from cryptography.x509 import ocsp
 from sim.der import subject_public_key_bits
 from sim.errors import ParameterError, RevlabError
 from sim.pki import PrivateKey
+from sim.times import require_aware
 
 __all__ = [
     "FROM_OCSP",
@@ -35,7 +36,6 @@ __all__ = [
     "build_request",
     "cert_id_for",
     "parse_request",
-    "require_aware",
     "sign_response",
     "unsuccessful_response",
 ]
@@ -122,16 +122,6 @@ class ParsedRequest:
 
     cert_id: CertID
     nonce: bytes | None
-
-
-def require_aware(value: dt.datetime, name: str) -> None:
-    """Refuse a naive or non-datetime ``value`` of the argument ``name``.
-
-    Raises:
-        ParameterError: naming the argument.
-    """
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise ParameterError(f"{name} must be a timezone-aware datetime, got {value!r}")
 
 
 def _hash_name(name: str) -> hashes.HashAlgorithm:

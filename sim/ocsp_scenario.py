@@ -21,9 +21,10 @@ from typing import Any
 
 from cryptography import x509
 
-from sim.ocsp import CertStatus, Revocation, cert_id_for, require_aware, sign_response
+from sim.ocsp import CertStatus, Revocation, cert_id_for, sign_response
 from sim.ocsp_store import PresignedResponder
 from sim.pki import Hierarchy, build_hierarchy
+from sim.times import require_aware
 
 __all__ = [
     "RESPONDER_DAYS",

@@ -33,11 +33,11 @@ from sim.ocsp import (
     Revocation,
     cert_id_for,
     parse_request,
-    require_aware,
     sign_response,
     unsuccessful_response,
 )
 from sim.pki import Hierarchy, IssuedCert
+from sim.times import require_aware
 
 __all__ = ["DEFAULT_HASH_ALGORITHMS", "OCSPAnswer", "PresignedResponder"]
 
@@ -72,11 +72,6 @@ class _Signed:
     status: CertStatus
     this_update: dt.datetime
     next_update: dt.datetime
-
-
-def _utc(now: dt.datetime) -> dt.datetime:
-    require_aware(now, "now")
-    return now.astimezone(dt.UTC)
 
 
 class PresignedResponder:
@@ -137,7 +132,7 @@ class PresignedResponder:
                 self._issued.setdefault(key, {}).update(children)
         self._table: dict[CertID, _Signed] = {}
         self._unknown: OrderedDict[CertID, _Signed] = OrderedDict()
-        self._refresh_at = _utc(now)
+        self._refresh_at = require_aware(now, "now")
         self._lock = threading.Lock()
         self.refresh(now)
 
@@ -183,7 +178,7 @@ class PresignedResponder:
         Returns:
             The number of answers signed (0 when nothing was due).
         """
-        now = _utc(now)
+        now = require_aware(now, "now")
         with self._lock:
             if not force and now < self._refresh_at and self._table:
                 return 0
@@ -204,7 +199,7 @@ class PresignedResponder:
             request_der: the request body (POST) or decoded path (GET).
             now: the current time; timezone-aware.
         """
-        now = _utc(now)
+        now = require_aware(now, "now")
         try:
             request = parse_request(request_der)
         except OCSPRequestError:

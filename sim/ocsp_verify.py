@@ -28,7 +28,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from sim.der import OCSP_NOCHECK_NULL, raw_extensions
 from sim.errors import ParameterError, RevlabError
-from sim.ocsp import FROM_OCSP, HASH_ALGORITHMS, CertID, CertStatus, cert_id_for, require_aware
+from sim.ocsp import FROM_OCSP, HASH_ALGORITHMS, CertID, CertStatus, cert_id_for
+from sim.times import require_aware
 
 __all__ = [
     "DEFAULT_CLOCK_SKEW",

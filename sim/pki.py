@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from sim.errors import SpecError
-from sim.timeparse import parse_aware_time
+from sim.times import parse_aware_time
 
 __all__ = [
     "CERT_KINDS",

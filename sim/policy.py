@@ -26,6 +26,7 @@ from importlib import resources
 from types import MappingProxyType
 
 from sim.errors import ParameterError
+from sim.times import require_aware
 
 __all__ = [
     "KINDS",
@@ -36,7 +37,6 @@ __all__ = [
     "get_profile",
     "max_tls_validity_days",
     "max_validity_rules",
-    "require_aware",
 ]
 
 #: Certificate kinds. ``other`` covers client-auth, document-signing and time-stamping leaves.
@@ -65,21 +65,6 @@ class MaxValidityRule:
     max_days: int
     rule: str
     source: str
-
-
-def require_aware(value: dt.datetime, name: str) -> dt.datetime:
-    """Return ``value`` in UTC, or raise if it is naive.
-
-    Args:
-        value: A datetime.
-        name: The parameter's name, for the error message.
-
-    Raises:
-        ParameterError: ``value`` has no timezone.
-    """
-    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ParameterError(f"{name} must be a timezone-aware datetime, got {value!r}")
-    return value.astimezone(dt.UTC)
 
 
 @functools.cache

@@ -41,7 +41,8 @@ import pandas as pd
 
 from sim.errors import ParameterError
 from sim.loader import load_pem_bundle
-from sim.policy import KINDS, PROFILES, SEGMENTS, get_profile, require_aware
+from sim.policy import KINDS, PROFILES, SEGMENTS, get_profile
+from sim.times import require_aware
 
 __all__ = [
     "DEFAULT_KIND_SHARES",

@@ -1,7 +1,7 @@
 """Figures for the revocation mechanisms: exposure windows, exposed clients, bandwidth.
 
-The numbers come from ``sim.mechanisms``: :func:`sim.mechanisms.mechanism_table` for the bars
-and the bandwidth scatter, :func:`sim.mechanisms.client_exposure` for the curve.
+The numbers come from ``sim.exposure``: :func:`sim.exposure.mechanism_table` for the bars
+and the bandwidth scatter, :func:`sim.exposure.client_exposure` for the curve.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def exposure_window_bars(
     horizon labelled "never"; a partial coverage is written next to its bar.
 
     Args:
-        table: :func:`sim.mechanisms.mechanism_table`'s DataFrame.
+        table: :func:`sim.exposure.mechanism_table`'s DataFrame.
         scenario: Which scenario's columns to draw (``leaf``, ``leaf_blocked``,
             ``intermediate_2020``).
         horizon_days: The x-axis limit; longer windows are drawn to it.
@@ -76,7 +76,7 @@ def clients_exposed_curve(exposure: pd.DataFrame, *, ax: Axes | None = None) -> 
     """The share of clients still trusting the revoked certificates, day by day.
 
     Args:
-        exposure: :func:`sim.mechanisms.client_exposure`'s DataFrame: one thin line per
+        exposure: :func:`sim.exposure.client_exposure`'s DataFrame: one thin line per
             ``exposed_<profile>`` column, a thick one for ``exposed_all``.
         ax: Axes to draw on; a new figure's when None.
 
@@ -118,7 +118,7 @@ def bandwidth_vs_coverage(table: pd.DataFrame, *, ax: Axes | None = None) -> Axe
     """Bytes per client per day against the share of leaf revocations each mechanism covers.
 
     Args:
-        table: :func:`sim.mechanisms.mechanism_table`'s DataFrame (``bytes_per_day``,
+        table: :func:`sim.exposure.mechanism_table`'s DataFrame (``bytes_per_day``,
             ``coverage_leaf``, ``label``).
         ax: Axes to draw on; a new figure's when None.
 

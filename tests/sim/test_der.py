@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sim.der import certificate_spki, subject_public_key_bits
 from sim.errors import DerError, ParameterError, SpecError
 from sim.pki import build_hierarchy
-from sim.timeparse import parse_aware_time
+from sim.times import parse_aware_time
 from tests.conftest import NOW
 
 

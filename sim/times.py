@@ -1,8 +1,8 @@
-"""One parser for the ISO 8601 times people type: ``--now``, spec fields, configuration.
+"""Aware times: one check for the datetimes callers pass, one parser for the ones people type.
 
 A time without a zone is refused rather than guessed: every simulation here takes an aware
-``now`` (DESIGN: sim never reads the clock), and a silent local-time guess would move a
-scenario by hours.
+``now`` (sim never reads the clock), and a silent local-time guess would move a scenario by
+hours.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 
 from sim.errors import ParameterError, RevlabError
 
-__all__ = ["parse_aware_time"]
+__all__ = ["parse_aware_time", "require_aware"]
 
 
 def parse_aware_time(
@@ -37,3 +37,18 @@ def parse_aware_time(
     if when.tzinfo is None:
         raise error(f"{what}: {value!r} has no time zone; add one, e.g. +00:00")
     return when.astimezone(dt.UTC)
+
+
+def require_aware(value: dt.datetime, name: str) -> dt.datetime:
+    """Return ``value`` in UTC, or raise if it is not a timezone-aware datetime.
+
+    Args:
+        value: A datetime.
+        name: The parameter's name, for the error message.
+
+    Raises:
+        ParameterError: ``value`` is naive or not a datetime.
+    """
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ParameterError(f"{name} must be a timezone-aware datetime, got {value!r}")
+    return value.astimezone(dt.UTC)
