@@ -2,7 +2,7 @@
 
 :class:`OCSPAsgiApp` serves a :class:`sim.ocsp_store.PresignedResponder`:
 
-* ``POST /`` with an ``application/ocsp-request`` body (A.1.1);
+* ``POST /`` with an ``application/ocsp-request`` body (A.1.1; the type is not enforced);
 * ``GET /<base64 of the DER request, URL-encoded>`` (A.1.1; cacheable, RFC 5019 5).
 
 Answers are pre-signed, so a request costs a parse and a lookup, and the HTTP server's own
@@ -32,13 +32,11 @@ from sim.ocsp_store import OCSPAnswer, PresignedResponder
 
 __all__ = [
     "MAX_REQUEST_BYTES",
-    "OCSP_REQUEST_TYPE",
     "OCSP_RESPONSE_TYPE",
     "OCSPAsgiApp",
     "handle",
 ]
 
-OCSP_REQUEST_TYPE = "application/ocsp-request"
 OCSP_RESPONSE_TYPE = "application/ocsp-response"
 #: A single-certificate request with a nonce is about 100 bytes; anything far larger is not one
 #: of ours, and reading it would only cost memory.

@@ -48,10 +48,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.errors import ParameterError
-from sim.policy import KINDS, SEGMENTS
+from sim.policy import KINDS, SEGMENTS, LeafKind, OwnerSegment
 from sim.population import (
     MIX_2020,
-    Hierarchy,
+    IntermediateSet,
     Population,
     PopulationMix,
     as_generator,
@@ -68,7 +68,6 @@ __all__ = [
     "DISCLOSURE_2020",
     "LEVELS",
     "MAX_DAYS",
-    "NEVER",
     "STAGED_SCHEDULE_2020",
     "STATES",
     "BlastRadius",
@@ -78,10 +77,8 @@ __all__ = [
     "Timeline",
     "blast_radius",
     "max_certificates",
-    "normal_cdf",
     "ocsp_eku_2020",
     "simulate",
-    "state_fractions",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -122,7 +119,7 @@ def max_certificates(available_bytes: int) -> int:
     return max(0, (int(available_bytes) - _FIXED_BYTES) // BYTES_PER_CERTIFICATE)
 
 
-def normal_cdf(x: npt.ArrayLike) -> FloatArray:
+def _normal_cdf(x: npt.ArrayLike) -> FloatArray:
     """Standard normal CDF (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7), vectorised."""
     z = np.asarray(x, dtype=np.float64) / math.sqrt(2.0)
     a = np.abs(z)
@@ -164,7 +161,7 @@ class OwnerResponse:
         d = np.asarray(days, dtype=np.float64)
         with np.errstate(divide="ignore"):
             z = (np.log(np.maximum(d, 0.0)) - math.log(self.median_days)) / self.sigma
-        out: FloatArray = (1.0 - self.never_fraction) * normal_cdf(z)
+        out: FloatArray = (1.0 - self.never_fraction) * _normal_cdf(z)
         return out
 
     def partial_mean(self, days: npt.ArrayLike) -> FloatArray:
@@ -173,12 +170,12 @@ class OwnerResponse:
         mu, s = math.log(self.median_days), self.sigma
         with np.errstate(divide="ignore"):
             z = (np.log(np.maximum(d, 0.0)) - mu - s * s) / s
-        out: FloatArray = (1.0 - self.never_fraction) * math.exp(mu + s * s / 2) * normal_cdf(z)
+        out: FloatArray = (1.0 - self.never_fraction) * math.exp(mu + s * s / 2) * _normal_cdf(z)
         return out
 
 
-#: Owners who never act.
-NEVER = OwnerResponse(median_days=1.0, sigma=1.0, never_fraction=1.0)
+# Owners who never act.
+_NEVER_ACTS = OwnerResponse(median_days=1.0, sigma=1.0, never_fraction=1.0)
 
 #: Automated clients told to renew through ACME ARI (RFC 9773): within hours (median 6 h).
 ARI_RESPONSE = OwnerResponse(median_days=0.25, sigma=0.75, never_fraction=0.0)
@@ -187,9 +184,9 @@ ARI_RESPONSE = OwnerResponse(median_days=0.25, sigma=0.75, never_fraction=0.0)
 #: them in step): automated from Let's Encrypt 2020, manual from DigiCert 2024.
 DEFAULT_RESPONSES_2020: Mapping[str, OwnerResponse] = MappingProxyType(
     {
-        "automated": OwnerResponse(median_days=4.76, sigma=1.0, never_fraction=0.0),
-        "manual": OwnerResponse(median_days=16.4, sigma=1.0, never_fraction=0.01),
-        "never-renews": NEVER,
+        OwnerSegment.AUTOMATED: OwnerResponse(median_days=4.76, sigma=1.0, never_fraction=0.0),
+        OwnerSegment.MANUAL: OwnerResponse(median_days=16.4, sigma=1.0, never_fraction=0.01),
+        OwnerSegment.NEVER_RENEWS: _NEVER_ACTS,
     }
 )
 
@@ -215,7 +212,7 @@ class Scenario:
     name: str
     description: str
     disclosure: dt.datetime
-    hierarchy: Hierarchy
+    hierarchy: IntermediateSet
     revocation_days: Mapping[str, float]
     responses: Mapping[str, OwnerResponse] = field(
         default_factory=lambda: dict(DEFAULT_RESPONSES_2020)
@@ -250,7 +247,7 @@ class Scenario:
         """Responses per segment with ARI applied to automated owners."""
         out = dict(self.responses)
         if self.ari:
-            out["automated"] = ARI_RESPONSE
+            out[OwnerSegment.AUTOMATED] = ARI_RESPONSE
         return out
 
 
@@ -292,7 +289,7 @@ class Timeline:
 
     def fractions(self) -> pd.DataFrame:
         """``overall`` divided by ``total``."""
-        return state_fractions(self.overall)
+        return _state_fractions(self.overall)
 
     def by(self, level: str) -> pd.DataFrame:
         """Counts per group: MultiIndex ``(day, level)``, columns ``STATES``.
@@ -317,7 +314,7 @@ class Timeline:
         return pd.DataFrame(data, index=index)
 
 
-def state_fractions(counts: pd.DataFrame) -> pd.DataFrame:
+def _state_fractions(counts: pd.DataFrame) -> pd.DataFrame:
     """Each row of a STATES table divided by its row total (0 where the total is 0)."""
     total = counts[list(STATES)].sum(axis=1)
     return counts[list(STATES)].div(total.where(total > 0, 1.0), axis=0)
@@ -582,7 +579,7 @@ def blast_radius(
     return BlastRadius(
         day=int(day),
         certificates=float(_served(timeline.overall).to_numpy()[day]),
-        sites=float(by_kind.get("tls", 0.0)) * sites_per_certificate,
+        sites=float(by_kind.get(LeafKind.TLS, 0.0)) * sites_per_certificate,
         total=timeline.total,
         by_ca={str(k): float(v) for k, v in ordered.items()},
         by_intermediate=tuple(rows),

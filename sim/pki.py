@@ -27,9 +27,9 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib import resources
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -40,31 +40,34 @@ from sim.errors import SpecError
 from sim.times import parse_aware_time
 
 __all__ = [
-    "CERT_KINDS",
     "EKU_NAMES",
     "KEY_TYPES",
+    "CertKind",
     "CertSpec",
     "Hierarchy",
     "IssuedCert",
     "PrivateKey",
     "SpecError",
     "build_hierarchy",
-    "load_spec",
     "parse_spec",
     "seed_article_spec",
 ]
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
-CertKind = Literal["root", "intermediate", "tls_server", "smime", "code_signing", "ocsp_responder"]
-CERT_KINDS: tuple[str, ...] = (
-    "root",
-    "intermediate",
-    "tls_server",
-    "smime",
-    "code_signing",
-    "ocsp_responder",
-)
+
+
+class CertKind(StrEnum):
+    """What a certificate of a spec is: a CA (root, intermediate) or a kind of leaf."""
+
+    ROOT = "root"
+    INTERMEDIATE = "intermediate"
+    TLS_SERVER = "tls_server"
+    SMIME = "smime"
+    CODE_SIGNING = "code_signing"
+    OCSP_RESPONDER = "ocsp_responder"
+
+
 KEY_TYPES: tuple[str, ...] = ("ec-p256", "rsa-2048")
 
 #: Friendly EKU names accepted in specs, mapped to OIDs (RFC 5280 4.2.1.12).
@@ -79,21 +82,21 @@ EKU_NAMES: dict[str, x509.ObjectIdentifier] = {
 
 # Default lifetimes, in days. Roots and intermediates live long; a TLS leaf gets the 397 days
 # that were the norm from 2020-09 until SC081 (tests that need today's 200 days say so).
-_DEFAULT_DAYS: dict[str, int] = {
-    "root": 25 * 365,
-    "intermediate": 10 * 365,
-    "tls_server": 397,
-    "smime": 825,
-    "code_signing": 3 * 365,
-    "ocsp_responder": 30,
+_DEFAULT_DAYS: dict[CertKind, int] = {
+    CertKind.ROOT: 25 * 365,
+    CertKind.INTERMEDIATE: 10 * 365,
+    CertKind.TLS_SERVER: 397,
+    CertKind.SMIME: 825,
+    CertKind.CODE_SIGNING: 3 * 365,
+    CertKind.OCSP_RESPONDER: 30,
 }
-_DEFAULT_EKUS: dict[str, tuple[str, ...]] = {
-    "root": (),
-    "intermediate": (),
-    "tls_server": ("serverAuth",),
-    "smime": ("emailProtection",),
-    "code_signing": ("codeSigning",),
-    "ocsp_responder": ("OCSPSigning",),
+_DEFAULT_EKUS: dict[CertKind, tuple[str, ...]] = {
+    CertKind.ROOT: (),
+    CertKind.INTERMEDIATE: (),
+    CertKind.TLS_SERVER: ("serverAuth",),
+    CertKind.SMIME: ("emailProtection",),
+    CertKind.CODE_SIGNING: ("codeSigning",),
+    CertKind.OCSP_RESPONDER: ("OCSPSigning",),
 }
 # Order of the P-256 group (SEC 2, 2.4.2): a derived private value must lie in [1, n-1].
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -135,7 +138,7 @@ class CertSpec:
     """
 
     name: str
-    kind: str
+    kind: CertKind
     subject: Mapping[str, str]
     issuer: str | None = None
     key_type: str = "ec-p256"
@@ -159,7 +162,7 @@ class CertSpec:
         """Whether the certificate is a CA (basicConstraints cA)."""
         if self.ca is not None:
             return self.ca
-        return self.kind in ("root", "intermediate")
+        return self.kind in (CertKind.ROOT, CertKind.INTERMEDIATE)
 
     @property
     def eku_names(self) -> tuple[str, ...]:
@@ -296,9 +299,12 @@ def _parse_cert(item: Any, index: int) -> CertSpec:
     unknown = set(item) - _SPEC_KEYS
     if unknown:
         raise SpecError(f"{where}: unknown option(s) {', '.join(sorted(unknown))}")
-    kind = item.get("kind")
-    if kind not in CERT_KINDS:
-        raise SpecError(f"{where}: 'kind' must be one of {', '.join(CERT_KINDS)}, got {kind!r}")
+    try:
+        kind = CertKind(str(item.get("kind")))
+    except ValueError:
+        raise SpecError(
+            f"{where}: 'kind' must be one of {', '.join(CertKind)}, got {item.get('kind')!r}"
+        ) from None
     subject = item.get("subject", {"CN": name})
     if not isinstance(subject, Mapping) or not subject:
         raise SpecError(f"{where}: 'subject' must be an object such as {{'CN': '...'}}")
@@ -312,9 +318,9 @@ def _parse_cert(item: Any, index: int) -> CertSpec:
     if key_type not in KEY_TYPES:
         raise SpecError(f"{where}: 'key' must be one of {', '.join(KEY_TYPES)}, got {key_type!r}")
     issuer = item.get("issuer")
-    if kind == "root" and issuer is not None:
+    if kind is CertKind.ROOT and issuer is not None:
         raise SpecError(f"{where}: a root is self-signed and takes no 'issuer'")
-    if kind != "root" and not isinstance(issuer, str):
+    if kind is not CertKind.ROOT and not isinstance(issuer, str):
         raise SpecError(f"{where}: a {kind} certificate needs an 'issuer'")
     days = item.get("validity_days")
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
@@ -421,23 +427,6 @@ def parse_spec(spec: Mapping[str, Any]) -> tuple[str, list[CertSpec]]:
     return (name if isinstance(name, str) else "hierarchy"), ordered
 
 
-def load_spec(path: str | Path) -> dict[str, Any]:
-    """Read a hierarchy spec from a JSON file.
-
-    Raises:
-        SpecError: the file is missing or is not a JSON object.
-    """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SpecError(f"{path}: not a readable JSON spec ({exc})") from None
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: a spec must be a JSON object")
-    return data
-
-
 def seed_article_spec() -> dict[str, Any]:
     """The seed article's hierarchy: Example CA Root X1 -> intermediate G2 -> ssl.sakura.ad.jp."""
     text = resources.files("sim").joinpath("data/specs/seed_article.json").read_text("utf-8")
@@ -487,7 +476,7 @@ def _add_extensions(
 ) -> x509.CertificateBuilder:
     ca = spec.is_ca
     path_length = spec.path_length
-    if ca and path_length is None and spec.kind == "intermediate":
+    if ca and path_length is None and spec.kind is CertKind.INTERMEDIATE:
         path_length = 0
     builder = builder.add_extension(
         x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True
@@ -521,7 +510,7 @@ def _add_extensions(
         )
     nocheck = spec.ocsp_nocheck
     if nocheck is None:
-        nocheck = spec.kind == "ocsp_responder"
+        nocheck = spec.kind is CertKind.OCSP_RESPONDER
     if nocheck:
         if spec.nocheck_value is None:
             builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)

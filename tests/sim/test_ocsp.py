@@ -9,7 +9,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from sim.errors import ParameterError
 from sim.ocsp import (
+    CertStatus,
     OCSPRequestError,
     Revocation,
     build_request,
@@ -20,7 +22,7 @@ from sim.ocsp import (
 )
 from sim.ocsp_scenario import RESPONDER_DAYS, Incident2020, build_incident_2020
 from sim.ocsp_store import PresignedResponder
-from sim.ocsp_verify import RULES, OCSPVerifyError, verify_response
+from sim.ocsp_verify import RULES, OCSPPolicy, OCSPVerifyError, verify_response
 from tests.conftest import NOW
 
 
@@ -471,3 +473,19 @@ def test_store_ignores_nonce_unless_asked(
 def test_store_refuses_unknown_names(scenario: Incident2020) -> None:
     with pytest.raises(ValueError, match="nope"):
         PresignedResponder(scenario.hierarchy, now=NOW, revocations={"nope": Revocation(NOW)})
+
+
+def test_policy_and_status_are_closed_sets(scenario: Incident2020) -> None:
+    root, ica_b = _cert(scenario, "root"), _cert(scenario, "ica_b")
+    with pytest.raises(ParameterError, match="policy must be one of rfc6960, baseline"):
+        verify_response(scenario.genuine_revoked_ica_b, issuer=root, cert=ica_b, now=NOW,
+                        policy="strict")  # fmt: skip
+    with pytest.raises(ParameterError, match="status must be one of good, revoked, unknown"):
+        sign_response(
+            cert_id_for(root, 1), status="fine", signer_cert=root,  # type: ignore[arg-type]
+            signer_key=scenario.hierarchy["root"].private_key, now=NOW,
+        )  # fmt: skip
+    # A plain string still selects the policy: the enum keeps the strings users type.
+    result = verify_response(scenario.genuine_revoked_ica_b, issuer=root, cert=ica_b, now=NOW,
+                             policy="baseline")  # fmt: skip
+    assert result.policy is OCSPPolicy.BASELINE and result.status is CertStatus.REVOKED
