@@ -28,7 +28,7 @@ from sim.times import parse_aware_time
 __all__ = ["HELP", "NAME", "SERVED_CERTIFICATES", "add_arguments", "run"]
 
 NAME = "ocsp"
-HELP = "forge and verify OCSP responses: the 2020 delegated-responder case"
+HELP = "the 2020 delegated-responder case: forged and genuine OCSP answers, and a responder"
 
 #: Default port of ``serve`` (8000 is the API's).
 DEFAULT_PORT = 8080
@@ -70,10 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve = sub.add_parser(
         "serve",
         help="run the scenario's OCSP responder (POST and GET, RFC 6960) under gunicorn",
-        description="Serve OCSP for the 2020 scenario's certificates under gunicorn until "
-        "interrupted: good, revoked (ICA-B, ICA-A, leaf_revoked) or unknown (serials nobody "
-        "issued); CertIDs of other issuers get 'unauthorized', bad requests "
-        "'malformedRequest'.",
+        description="Serve OCSP for the 2020 scenario's certificates under gunicorn until\n"
+        "interrupted (POST and GET, RFC 6960 Appendix A): good, revoked (ICA-B, ICA-A,\n"
+        "leaf_revoked) or unknown (serials nobody issued). CertIDs of other issuers get\n"
+        "'unauthorized', bad requests 'malformedRequest'. Root R answers through its\n"
+        "dedicated responder certificate (the fix); answers are pre-signed.",
         epilog=_SERVE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
