@@ -148,6 +148,18 @@ def _write_certificates(out: Path, now: dt.datetime, seed: int) -> None:
         (out / f"{name}.pem").write_bytes(hierarchy[name].pem)
 
 
+def _expiry_warning(now: dt.datetime, current: dt.datetime) -> str | None:
+    """Why root R's answers will not verify at ``current``, if they will not."""
+    # The dedicated responder certificate lives RESPONDER_DAYS days from --now (short-lived,
+    # as the fix recommends); past that, root R's answers no longer verify.
+    if current >= now + dt.timedelta(days=RESPONDER_DAYS):
+        return (
+            f"--now is more than {RESPONDER_DAYS} days ago; the responder certificate has "
+            "expired and root R's answers will not verify"
+        )
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Build the responder once, then run gunicorn's asgi worker over it until interrupted."""
     if not 1 <= args.port <= 65535:
@@ -159,14 +171,9 @@ def _serve(args: argparse.Namespace) -> int:
     _check_bindable(args.host, args.port)
     if args.out is not None:
         _write_certificates(args.out, now, args.seed)
-    # The dedicated responder certificate lives RESPONDER_DAYS days from --now (short-lived,
-    # as the fix recommends); past that, root R's answers no longer verify.
-    if current >= now + dt.timedelta(days=RESPONDER_DAYS):
-        print(
-            f"revlab ocsp serve: warning: --now is more than {RESPONDER_DAYS} days ago; the "
-            "responder certificate has expired and root R's answers will not verify",
-            file=sys.stderr,
-        )
+    warning = _expiry_warning(now, current)
+    if warning:
+        print(f"revlab ocsp serve: warning: {warning}", file=sys.stderr)
     responder = incident_2020_responder(
         now=now, seed=args.seed, signed_at=max(now, current), honour_nonce=args.honour_nonce
     )

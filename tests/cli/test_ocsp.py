@@ -262,3 +262,12 @@ def test_serve_refuses_bad_options_in_one_line(
     assert main(["ocsp", "serve", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_serve_warns_when_the_short_lived_responder_has_expired() -> None:
+    from revlab.ocsp import _expiry_warning
+    from sim.ocsp_scenario import RESPONDER_DAYS
+
+    assert _expiry_warning(NOW, NOW + dt.timedelta(days=RESPONDER_DAYS, seconds=-1)) is None
+    warning = _expiry_warning(NOW, NOW + dt.timedelta(days=RESPONDER_DAYS))
+    assert warning is not None and "responder certificate has expired" in warning
