@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from revlab import CliError
-from sim.incident import STATES, blast_radius, max_certificates, simulate
+from sim.blast import blast_radius
+from sim.incident import STATES, max_certificates, simulate
 from sim.scenarios import build_scenario, scenario_names
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]

@@ -7,7 +7,7 @@ from itertools import groupby
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
-from sim.incident import BlastRadius
+from sim.blast import BlastRadius
 from sim.plots.style import PALETTE, new_axes, style_axes
 
 __all__ = ["plot_blast_by_ca", "plot_blast_hierarchy"]

@@ -2,7 +2,7 @@
 
 ``plot_certificate_tree`` draws a :class:`sim.pki.Hierarchy` (built certificates) as boxes,
 issuer above subject; ``plot_kinds_by_ca`` draws :func:`sim.population.kinds_by_ca`;
-``plot_subtree`` zooms a :class:`sim.incident.BlastRadius` onto one CA's intermediates.
+``plot_subtree`` zooms a :class:`sim.blast.BlastRadius` onto one CA's intermediates.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyBboxPatch
 
+from sim.blast import BlastRadius
 from sim.errors import ParameterError
-from sim.incident import BlastRadius
 from sim.loader import OID_OCSP_SIGNING
 from sim.pki import Hierarchy, IssuedCert
 from sim.plots.style import PALETTE, new_axes, style_axes
@@ -190,7 +190,7 @@ def plot_subtree(blast: BlastRadius, ca: str, *, ax: Axes | None = None, top: in
     """One CA's intermediates: simulated leaves (light) and those that break (dark).
 
     Args:
-        blast: A blast-radius summary (``sim.incident.blast_radius``).
+        blast: A blast-radius summary (``sim.blast.blast_radius``).
         ca: The CA (as in ``blast.by_intermediate``).
         ax: Axes to draw on (default: a new figure's).
         top: Most intermediates shown (largest first).

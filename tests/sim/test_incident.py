@@ -10,13 +10,13 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from sim.blast import blast_radius
 from sim.incident import (
     ARI_RESPONSE,
     BYTES_PER_CERTIFICATE,
     STATES,
     OwnerResponse,
     Scenario,
-    blast_radius,
     max_certificates,
     ocsp_eku_2020,
     simulate,
