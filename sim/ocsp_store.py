@@ -20,6 +20,7 @@ bytes that are not a request get ``malformedRequest``. Time is an argument: ``no
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,7 @@ from sim.ocsp import (
     CertID,
     CertStatus,
     OCSPRequestError,
+    ParsedRequest,
     Revocation,
     cert_id_for,
     parse_request,
@@ -46,6 +48,26 @@ DEFAULT_HASH_ALGORITHMS: tuple[str, ...] = ("sha1", "sha256")
 # Bound on cached answers for serials nobody issued: a client asking random serials must not
 # grow memory without limit.
 _MAX_UNKNOWN = 4096
+# Requests longer than this are parsed every time (see _parse).
+_MAX_CACHED_REQUEST = 512
+
+
+def _parse(request_der: bytes) -> ParsedRequest | None:
+    """The parsed request, or None when it is malformed."""
+    # Byte-identical requests (every client without a nonce asks about a certificate the same
+    # way) skip the DER parse, most of what answering from the table costs. Only short ones
+    # are cached (a single-certificate request is about 100 bytes), so the cache stays small.
+    if len(request_der) <= _MAX_CACHED_REQUEST:
+        return _parse_cached(request_der)
+    return _parse_cached.__wrapped__(request_der)
+
+
+@functools.lru_cache(maxsize=_MAX_UNKNOWN)
+def _parse_cached(request_der: bytes) -> ParsedRequest | None:
+    try:
+        return parse_request(request_der)
+    except OCSPRequestError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -200,9 +222,8 @@ class PresignedResponder:
             now: the current time; timezone-aware.
         """
         now = require_aware(now, "now")
-        try:
-            request = parse_request(request_der)
-        except OCSPRequestError:
+        request = _parse(request_der)
+        if request is None:
             return OCSPAnswer(
                 unsuccessful_response("malformedRequest"), "malformedRequest", None, False
             )

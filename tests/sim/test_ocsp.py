@@ -489,3 +489,22 @@ def test_policy_and_status_are_closed_sets(scenario: Incident2020) -> None:
     result = verify_response(scenario.genuine_revoked_ica_b, issuer=root, cert=ica_b, now=NOW,
                              policy="baseline")  # fmt: skip
     assert result.policy is OCSPPolicy.BASELINE and result.status is CertStatus.REVOKED
+
+
+def test_repeated_requests_skip_the_parse_and_long_ones_are_never_kept(
+    scenario: Incident2020,
+) -> None:
+    from sim import ocsp_store
+
+    responder = PresignedResponder(
+        scenario.hierarchy, revocations=scenario.revocations, signers=scenario.signers, now=NOW
+    )
+    request = build_request(_cert(scenario, "leaf_good"), _cert(scenario, "ica_b"))
+    ocsp_store._parse_cached.cache_clear()
+    first = responder.respond(request, now=NOW)
+    again = responder.respond(request, now=NOW)
+    assert again == first and first.status == "good"
+    assert ocsp_store._parse_cached.cache_info().hits == 1
+    # Garbage the size of a large body is answered, and not kept: memory stays bounded.
+    assert responder.respond(b"\x30" * 4000, now=NOW).status == "malformedRequest"
+    assert ocsp_store._parse_cached.cache_info().currsize == 1
