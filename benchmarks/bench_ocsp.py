@@ -6,8 +6,8 @@ Run: ``.venv/bin/python benchmarks/bench_ocsp.py [--duration 10] [--connections 
 2. Responder throughput on loopback, in one run, same certificates, same request, same load
    generator (wrk, Debian package ``wrk``, with a Lua script POSTing the DER request):
    OpenSSL's responder (``openssl ocsp -index ... -rsigner ... -CA ...``; signs every answer
-   in C, one process) and ours (gunicorn, 2 workers, pre-signed answers), served by gunicorn's
-   asyncio ``asgi`` worker (the figure compared) and, for reference, its ``gthread`` worker.
+   in C, one process) and ours as a user runs it: ``revlab ocsp serve --workers 2`` (gunicorn's
+   asyncio ``asgi`` worker, pre-signed answers).
    OpenSSL's responder answers HTTP/1.0 and closes each connection; gunicorn keeps
    connections alive: that is part of what each server does, so it is measured as such.
 """
@@ -35,19 +35,13 @@ from cryptography.x509 import ocsp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sim.ocsp import build_request, cert_id_for, sign_response, verify_response  # noqa: E402
+from sim.ocsp import CertStatus, build_request, cert_id_for, sign_response  # noqa: E402
 from sim.ocsp_scenario import build_incident_2020  # noqa: E402
+from sim.ocsp_verify import verify_response  # noqa: E402
 from sim.pki import build_hierarchy  # noqa: E402
 
 GUNICORN_WORKERS = 2
-#: Our responder served two ways by gunicorn, 2 workers each; the first is the one compared.
-OURS = "revlab (gunicorn asgi)"
-OUR_SERVERS: dict[str, list[str]] = {
-    OURS: ["-k", "asgi", "extension_api.ocsp_responder:create_ocsp_asgi_app()"],
-    "revlab (gunicorn gthread)": [
-        "-k", "gthread", "--threads", "8", "extension_api.ocsp_responder:create_ocsp_app()",
-    ],
-}  # fmt: skip
+OURS = "revlab ocsp serve"
 
 # wrk probes each address with a connect-and-close before the run; OpenSSL 3.0's responder
 # then spins on that empty connection and never answers anyone, so the probe is skipped.
@@ -89,7 +83,7 @@ def bench_crypto(now: dt.datetime) -> None:
         def sign(ca: object = ca, cert_id: object = cert_id) -> bytes:
             return sign_response(
                 cert_id,  # type: ignore[arg-type]
-                status="good",
+                status=CertStatus.GOOD,
                 signer_cert=ca.certificate,  # type: ignore[attr-defined]
                 signer_key=ca.private_key,  # type: ignore[attr-defined]
                 now=now,
@@ -178,6 +172,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def bench_responders(now: dt.datetime, duration: int, connections: int, rounds: int) -> int:
     wrk, openssl = shutil.which("wrk"), shutil.which("openssl")
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    revlab = [sys.executable, "-c", "import sys; from revlab import main; sys.exit(main())"]
     if not wrk or not openssl or not gunicorn.exists():
         print("responder benchmark skipped: needs wrk (apt-get install wrk), openssl, gunicorn")
         return 0
@@ -201,7 +196,7 @@ def bench_responders(now: dt.datetime, duration: int, connections: int, rounds: 
             rows.append(f"{status}\t{expiry}\t{when}\t{cert.serial_number:X}\tunknown\t{subject}")
         (d / "index.txt").write_text("\n".join(rows) + "\n")
 
-        env = dict(os.environ, REVLAB_OCSP_SEED=str(seed), REVLAB_OCSP_NOW=now.isoformat())
+        env = dict(os.environ)
         commands: dict[str, tuple[list[str], Path]] = {
             "openssl ocsp": (
                 [openssl, "ocsp", "-index", "index.txt", "-rsigner", "ica_b.pem",
@@ -209,8 +204,11 @@ def bench_responders(now: dt.datetime, duration: int, connections: int, rounds: 
                 d,
             ),
         }  # fmt: skip
-        for name, worker in OUR_SERVERS.items():
-            commands[name] = ([str(gunicorn), "-w", str(GUNICORN_WORKERS), *worker, "-b"], REPO)
+        commands[OURS] = (
+            [*revlab, "ocsp", "serve", "--workers", str(GUNICORN_WORKERS),
+             "--now", now.isoformat(), "--seed", str(seed), "--port"],
+            REPO,
+        )  # fmt: skip
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
         # Rounds in turn, so that the machine's noise falls on every server alike. Each run gets
         # a fresh server: OpenSSL's single-threaded responder can hang on a connection wrk
@@ -218,9 +216,8 @@ def bench_responders(now: dt.datetime, duration: int, connections: int, rounds: 
         for _ in range(rounds):
             for name, (argv, cwd) in commands.items():
                 port = _free_port()
-                address = str(port) if name == "openssl ocsp" else f"127.0.0.1:{port}"
                 proc = subprocess.Popen(
-                    [*argv, address], cwd=cwd, env=env,
+                    [*argv, str(port)], cwd=cwd, env=env,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
                 url = f"http://127.0.0.1:{port}/"

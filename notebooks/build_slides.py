@@ -145,10 +145,11 @@ FigureFn = Callable[[Axes], Axes]
 
 def figures() -> dict[str, FigureFn]:
     """The lessons' figures by ``<lesson>-<name>``, each drawing on the axes it is given."""
+    from sim.blast import blast_radius
     from sim.calibration import fit_all, model_curve
-    from sim.incident import blast_radius, ocsp_eku_2020, simulate
+    from sim.exposure import browser_mix, mechanism_table, timeline_exposure
+    from sim.incident import ocsp_eku_2020, simulate
     from sim.lifetimes import compare_lifetimes
-    from sim.mechanisms import browser_mix, mechanism_table, timeline_exposure
     from sim.ocsp_scenario import build_incident_2020
     from sim.pki import build_hierarchy, seed_article_spec
     from sim.plots.blast import plot_blast_by_ca, plot_blast_hierarchy

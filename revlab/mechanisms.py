@@ -1,6 +1,6 @@
 """``revlab mechanisms``: the revocation mechanisms, their time to protection and bandwidth.
 
-Prints :func:`sim.mechanisms.mechanism_table`: for each mechanism, the worst-case days until a
+Prints :func:`sim.exposure.mechanism_table`: for each mechanism, the worst-case days until a
 client stops trusting a revoked certificate (a leaf; a leaf behind an attacker who blocks the
 responder; the 2020 self-vouching intermediate), the share of leaf revocations it covers and
 the bytes a client downloads per day. In JSON, "never" is ``null``.
@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from sim.mechanisms import Scenario, mechanism_table
+from sim.exposure import RevocationCase, mechanism_table
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -22,9 +22,9 @@ HELP = "compare revocation mechanisms: time to protection and bytes per client p
 
 _FORMATS = ("table", "json")
 _HEADERS = {
-    Scenario.LEAF: "leaf",
-    Scenario.LEAF_BLOCKED: "leaf, blocked",
-    Scenario.INTERMEDIATE_2020: "2020 interm.",
+    RevocationCase.LEAF: "leaf",
+    RevocationCase.LEAF_BLOCKED: "leaf, blocked",
+    RevocationCase.INTERMEDIATE_2020: "2020 interm.",
 }
 
 
@@ -50,7 +50,7 @@ def _records() -> list[dict[str, Any]]:
     records = []
     for mechanism, row in table.iterrows():
         record: dict[str, Any] = {"mechanism": str(mechanism), "label": str(row["label"])}
-        for scenario in Scenario:
+        for scenario in RevocationCase:
             days = float(row[f"days_{scenario.value}"])
             covered = float(row[f"covered_{scenario.value}"])
             never = math.isinf(days) or covered == 0.0

@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 from revlab import CliError
+from revlab._options import now_option
 from revlab._output import add_format_argument, write_csv, write_json, write_table
-from revlab.ocsp import _parse_now
 from sim.loader import load_ccadb_csv
 from sim.registry import shipped_registry
 from sim.responders import DangerousResponder, by_issuer_organization, dangerous_responders
@@ -85,7 +85,7 @@ def _row(r: DangerousResponder) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """List the responders; exit 0 (the list is information, not a verdict on the input)."""
-    now = _parse_now(args.now)
+    now = now_option(args.now)
     text = read_report(args.report)
     records = load_ccadb_csv(text, str(args.report or SHIPPED_EXTRACT))
     if not records:

@@ -7,11 +7,14 @@ import csv
 import io
 import json
 import math
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from revlab import CliError
-from sim.incident import STATES, blast_radius, simulate
+from sim.blast import blast_radius
+from sim.incident import STATES, max_certificates, simulate
 from sim.scenarios import build_scenario, scenario_names
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
@@ -31,9 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="scenario parameter: days, ari, revoke_day, automated_median, manual_median, "
         "manual_never; for ocsp-eku-2020 also schedule (staged|br) and cas (comma-separated)",
     )  # fmt: skip
-    parser.add_argument("--n", type=int, default=100_000, help="certificates (default 100000)")
+    parser.add_argument(
+        "--n", type=int, default=100_000,
+        help="certificates (default 100000); per-certificate mode refuses an n that does not "
+        "fit in the available memory (about 80 bytes each)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--mode", choices=("certificates", "cohort"), default="certificates")
+    parser.add_argument(
+        "--mode", choices=("certificates", "cohort"), default="certificates",
+        help="certificates: draw each one (default); cohort: expected counts in closed form, "
+        "any n at the same cost",
+    )  # fmt: skip
     parser.add_argument(
         "--blast-day", type=int, default=None,
         help="day of the blast-radius summary (default: the BR 7-day deadline)",
@@ -51,6 +62,38 @@ def _params(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _available_memory() -> int:
+    """Bytes this process may still allocate: MemAvailable, capped by a cgroup v2 limit."""
+    available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                available = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    cgroup = Path("/sys/fs/cgroup")
+    try:
+        limit = (cgroup / "memory.max").read_text().strip()
+        if limit != "max":
+            used = int((cgroup / "memory.current").read_text())
+            available = min(available, int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    return max(0, available)
+
+
+def _check_fits(n: int) -> None:
+    """Refuse, before drawing anything, an ``n`` whose per-certificate run cannot fit."""
+    available = _available_memory()
+    largest = max_certificates(available)
+    if n > largest:
+        raise CliError(
+            f"--n {n:,} does not fit in per-certificate mode: {available / 2**30:.1f} GiB "
+            f"available holds at most --n {largest:,}; use --mode cohort for expected counts "
+            "at any n"
+        )
+
+
 def _day(value: float) -> float | None:
     return None if math.isinf(value) else value
 
@@ -64,7 +107,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.scenario:
         raise CliError("--scenario is required (see --list)")
     scenario = build_scenario(args.scenario, _params(args.param))
-    timeline = simulate(scenario, n=args.n, seed=args.seed, mode=args.mode)
+    if args.mode == "certificates" and args.n >= 1:
+        _check_fits(args.n)
+    try:
+        timeline = simulate(scenario, n=args.n, seed=args.seed, mode=args.mode)
+    except MemoryError:
+        # Memory other processes took between the check and the run.
+        raise CliError(
+            f"--n {args.n:,} ran out of memory; use a smaller --n or --mode cohort"
+        ) from None
     day = min(7, timeline.days - 1) if args.blast_day is None else args.blast_day
     blast = blast_radius(timeline, day)
     frame = timeline.overall

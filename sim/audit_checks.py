@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sim.loader import OID_OCSP_SIGNING, OID_SERVER_AUTH, CertRecord
-from sim.policy import MaxValidityRule, max_validity_rules, require_aware
+from sim.policy import MaxValidityRule, max_validity_rules
+from sim.times import require_aware
 
 __all__ = [
     "CHECKS",

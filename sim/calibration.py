@@ -41,9 +41,10 @@ from sim.incident import (
     Scenario,
     simulate,
 )
+from sim.policy import LeafKind, OwnerSegment
 from sim.population import (
     MIX_2020,
-    Hierarchy,
+    IntermediateSet,
     MixEntry,
     PopulationMix,
     load_hierarchy_2020,
@@ -177,17 +178,19 @@ class _EventModel:
 _EVENT_MODELS = MappingProxyType(
     {
         # 2014: one-year certificates were the common commercial product (assumption).
-        "heartbleed_2014": _EventModel("manual", "manual-365", 0.01, "various CAs"),
-        "letsencrypt_caa_2020": _EventModel("automated", "acme-90", 0.0, "Let's Encrypt"),
-        "digicert_dcv_2024": _EventModel("manual", "manual-397", 0.01, "DigiCert"),
+        "heartbleed_2014": _EventModel(OwnerSegment.MANUAL, "manual-365", 0.01, "various CAs"),
+        "letsencrypt_caa_2020": _EventModel(
+            OwnerSegment.AUTOMATED, "acme-90", 0.0, "Let's Encrypt"
+        ),
+        "digicert_dcv_2024": _EventModel(OwnerSegment.MANUAL, "manual-397", 0.01, "DigiCert"),
         # 2017: up to 39 months were allowed; 825 days approximates the mix (assumption).
-        "symantec_distrust_2018": _EventModel("manual", "manual-825", 0.01, "Symantec"),
+        "symantec_distrust_2018": _EventModel(OwnerSegment.MANUAL, "manual-825", 0.01, "Symantec"),
         "ocsp_eku_2020_globalsign_dv": _EventModel(
-            "manual", "manual-825", 0.01, "GlobalSign",
+            OwnerSegment.MANUAL, "manual-825", 0.01, "GlobalSign",
             ("GlobalSign RSA DV SSL CA 2018", "GlobalSign HV RSA DV SSL CA 2018",
              "GlobalSign HV ECC DV SSL CA 2018")),
         "ocsp_eku_2020_jprs": _EventModel(
-            "manual", "manual-825", 0.01, "SECOM Trust Systems",
+            OwnerSegment.MANUAL, "manual-825", 0.01, "SECOM Trust Systems",
             ("JPRS Domain Validation Authority - G3",
              "JPRS Organization Validation Authority - G3")),
     }
@@ -211,14 +214,14 @@ def _event_rows(event: str) -> tuple[Observation, ...]:
     return rows
 
 
-def _hierarchy(event: str, model: _EventModel, ca: str) -> Hierarchy:
+def _hierarchy(event: str, model: _EventModel, ca: str) -> IntermediateSet:
     if not model.subjects:
         return single_intermediate_hierarchy(event, ca)
     full = load_hierarchy_2020()
     picked = tuple(
         i for i in full.intermediates if any(i.name.startswith(s + " [") for s in model.subjects)
     )
-    return Hierarchy(event, picked)
+    return IntermediateSet(event, picked)
 
 
 def _base_scenario(event: str, median_days: float | None) -> Scenario:
@@ -228,8 +231,8 @@ def _base_scenario(event: str, median_days: float | None) -> Scenario:
     mix = PopulationMix(
         event,
         (
-            MixEntry("tls", model.segment, model.profile, 1.0),
-            *(e for e in MIX_2020.entries if e.kind != "tls"),
+            MixEntry(LeafKind.TLS, model.segment, model.profile, 1.0),
+            *(e for e in MIX_2020.entries if e.kind != LeafKind.TLS),
         ),
     )
     hier = _hierarchy(event, model, model.ca)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sim.errors import DerError
 
 __all__ = [
+    "OCSP_NOCHECK_NULL",
     "DerError",
     "RawExtension",
     "basic_constraints_ca",
@@ -25,8 +26,11 @@ __all__ = [
     "eku_oids",
     "name_attributes",
     "raw_extensions",
+    "subject_public_key_bits",
 ]
 
+#: The only encoding of id-pkix-ocsp-nocheck's value BR 7.1.2.8.6 allows: an ASN.1 NULL.
+OCSP_NOCHECK_NULL = b"\x05\x00"
 
 
 @dataclass(frozen=True)
@@ -166,28 +170,46 @@ def basic_constraints_ca(value: bytes) -> bool:
     )
 
 
+def _tbs_spki(tbs: bytes) -> tuple[int, int]:
+    """(start, end) of the SubjectPublicKeyInfo TLV inside a TBSCertificate."""
+    fields = _tbs_fields(tbs)
+    # serial, signature, issuer, validity, subject, SPKI (RFC 5280 4.1)
+    if len(fields) < 6:
+        raise DerError("TBSCertificate has fewer fields than RFC 5280 requires")
+    tag, header, _, end = fields[5]
+    if tag != 0x30:
+        raise DerError("subjectPublicKeyInfo is not a SEQUENCE")
+    return header, end
+
+
 def certificate_spki(der: bytes) -> bytes:
     """Return the DER of the SubjectPublicKeyInfo inside a whole certificate's DER.
 
     Raises:
         DerError: the bytes are not a certificate.
     """
-    tag, start, _ = _read_tlv(der, 0)
-    if tag != 0x30:
-        raise DerError("a certificate is not a SEQUENCE")
-    tbs_tag, tbs_start, tbs_end = _read_tlv(der, start)
-    if tbs_tag != 0x30:
-        raise DerError("TBSCertificate is not a SEQUENCE")
-    pos = tbs_start
-    index = 0
-    while pos < tbs_end:
-        field_tag, _, cend = _read_tlv(der, pos)
-        if not (index == 0 and field_tag == 0xA0):  # skip the explicit [0] version
-            index += 1
-            if index == 6:  # serial, signature, issuer, validity, subject, SPKI
-                return der[pos:cend]
-        pos = cend
-    raise DerError("TBSCertificate has fewer fields than RFC 5280 requires")
+    tbs = certificate_tbs(der)
+    start, end = _tbs_spki(tbs)
+    return tbs[start:end]
+
+
+def subject_public_key_bits(tbs: bytes) -> bytes:
+    """The subjectPublicKey BIT STRING value (without the unused-bits octet) of a TBSCertificate.
+
+    RFC 6960 4.1.1 hashes these exact bytes into an OCSP CertID's issuerKeyHash.
+
+    Raises:
+        DerError: the bytes are not a TBSCertificate with a well-formed SPKI.
+    """
+    start, _ = _tbs_spki(tbs)
+    _, spki_start, spki_end = _read_tlv(tbs, start)
+    parts = _children(tbs, spki_start, spki_end)
+    if len(parts) != 2 or parts[0][0] != 0x30 or parts[1][0] != 0x03:
+        raise DerError("subjectPublicKeyInfo is not (AlgorithmIdentifier, BIT STRING)")
+    _, _, bits_start, bits_end = parts[1]
+    if bits_start == bits_end:
+        raise DerError("subjectPublicKey is an empty BIT STRING")
+    return tbs[bits_start + 1 : bits_end]
 
 
 def _oid_to_dotted(body: bytes) -> str:

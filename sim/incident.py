@@ -48,37 +48,34 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.errors import ParameterError
-from sim.policy import KINDS, SEGMENTS, require_aware
+from sim.policy import KINDS, SEGMENTS, OwnerSegment
 from sim.population import (
     MIX_2020,
-    Hierarchy,
+    IntermediateSet,
     Population,
     PopulationMix,
     as_generator,
     load_hierarchy_2020,
     make_population,
 )
+from sim.times import require_aware
 
 __all__ = [
     "ARI_RESPONSE",
     "BR_SUBCA_REVOCATION_DAYS",
+    "BYTES_PER_CERTIFICATE",
     "DEFAULT_RESPONSES_2020",
     "DISCLOSURE_2020",
     "LEVELS",
     "MAX_DAYS",
-    "NEVER",
     "STAGED_SCHEDULE_2020",
     "STATES",
-    "BlastRadius",
-    "IntermediateBlast",
     "OwnerResponse",
     "Scenario",
     "Timeline",
-    "blast_radius",
-    "normal_cdf",
+    "max_certificates",
     "ocsp_eku_2020",
     "simulate",
-    "state_fractions",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -95,8 +92,31 @@ BR_SUBCA_REVOCATION_DAYS = 7
 #: Longest timeline a scenario may ask for (ten years).
 MAX_DAYS = 3650
 
+#: Peak bytes ``simulate(mode="certificates")`` allocates per certificate: the population's
+#: cell and age, then a dozen per-certificate float32/int64 arrays of event days. Measured with
+#: tracemalloc at about 78 for every shipped scenario; tests/sim/test_incident.py holds it.
+BYTES_PER_CERTIFICATE = 80
+#: What the same run allocates whatever ``n`` is (cells, per-cell curves, the frames): about
+#: 25 MB for the largest shipped scenario, rounded up.
+_FIXED_BYTES = 64 * 2**20
 
-def normal_cdf(x: npt.ArrayLike) -> FloatArray:
+
+def max_certificates(available_bytes: int) -> int:
+    """The largest ``n`` a per-certificate :func:`simulate` can hold in ``available_bytes``.
+
+    Cohort mode has no such limit: its cost does not grow with ``n``.
+
+    Args:
+        available_bytes: memory the caller may use (the caller measures it: sim reads no
+            machine state).
+
+    Returns:
+        The largest ``n``, 0 when not even the fixed part fits.
+    """
+    return max(0, (int(available_bytes) - _FIXED_BYTES) // BYTES_PER_CERTIFICATE)
+
+
+def _normal_cdf(x: npt.ArrayLike) -> FloatArray:
     """Standard normal CDF (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7), vectorised."""
     z = np.asarray(x, dtype=np.float64) / math.sqrt(2.0)
     a = np.abs(z)
@@ -138,7 +158,7 @@ class OwnerResponse:
         d = np.asarray(days, dtype=np.float64)
         with np.errstate(divide="ignore"):
             z = (np.log(np.maximum(d, 0.0)) - math.log(self.median_days)) / self.sigma
-        out: FloatArray = (1.0 - self.never_fraction) * normal_cdf(z)
+        out: FloatArray = (1.0 - self.never_fraction) * _normal_cdf(z)
         return out
 
     def partial_mean(self, days: npt.ArrayLike) -> FloatArray:
@@ -147,12 +167,12 @@ class OwnerResponse:
         mu, s = math.log(self.median_days), self.sigma
         with np.errstate(divide="ignore"):
             z = (np.log(np.maximum(d, 0.0)) - mu - s * s) / s
-        out: FloatArray = (1.0 - self.never_fraction) * math.exp(mu + s * s / 2) * normal_cdf(z)
+        out: FloatArray = (1.0 - self.never_fraction) * math.exp(mu + s * s / 2) * _normal_cdf(z)
         return out
 
 
-#: Owners who never act.
-NEVER = OwnerResponse(median_days=1.0, sigma=1.0, never_fraction=1.0)
+# Owners who never act.
+_NEVER_ACTS = OwnerResponse(median_days=1.0, sigma=1.0, never_fraction=1.0)
 
 #: Automated clients told to renew through ACME ARI (RFC 9773): within hours (median 6 h).
 ARI_RESPONSE = OwnerResponse(median_days=0.25, sigma=0.75, never_fraction=0.0)
@@ -161,9 +181,9 @@ ARI_RESPONSE = OwnerResponse(median_days=0.25, sigma=0.75, never_fraction=0.0)
 #: them in step): automated from Let's Encrypt 2020, manual from DigiCert 2024.
 DEFAULT_RESPONSES_2020: Mapping[str, OwnerResponse] = MappingProxyType(
     {
-        "automated": OwnerResponse(median_days=4.76, sigma=1.0, never_fraction=0.0),
-        "manual": OwnerResponse(median_days=16.4, sigma=1.0, never_fraction=0.01),
-        "never-renews": NEVER,
+        OwnerSegment.AUTOMATED: OwnerResponse(median_days=4.76, sigma=1.0, never_fraction=0.0),
+        OwnerSegment.MANUAL: OwnerResponse(median_days=16.4, sigma=1.0, never_fraction=0.01),
+        OwnerSegment.NEVER_RENEWS: _NEVER_ACTS,
     }
 )
 
@@ -189,7 +209,7 @@ class Scenario:
     name: str
     description: str
     disclosure: dt.datetime
-    hierarchy: Hierarchy
+    hierarchy: IntermediateSet
     revocation_days: Mapping[str, float]
     responses: Mapping[str, OwnerResponse] = field(
         default_factory=lambda: dict(DEFAULT_RESPONSES_2020)
@@ -224,7 +244,7 @@ class Scenario:
         """Responses per segment with ARI applied to automated owners."""
         out = dict(self.responses)
         if self.ari:
-            out["automated"] = ARI_RESPONSE
+            out[OwnerSegment.AUTOMATED] = ARI_RESPONSE
         return out
 
 
@@ -266,7 +286,7 @@ class Timeline:
 
     def fractions(self) -> pd.DataFrame:
         """``overall`` divided by ``total``."""
-        return state_fractions(self.overall)
+        return _state_fractions(self.overall)
 
     def by(self, level: str) -> pd.DataFrame:
         """Counts per group: MultiIndex ``(day, level)``, columns ``STATES``.
@@ -291,7 +311,7 @@ class Timeline:
         return pd.DataFrame(data, index=index)
 
 
-def state_fractions(counts: pd.DataFrame) -> pd.DataFrame:
+def _state_fractions(counts: pd.DataFrame) -> pd.DataFrame:
     """Each row of a STATES table divided by its row total (0 where the total is 0)."""
     total = counts[list(STATES)].sum(axis=1)
     return counts[list(STATES)].div(total.where(total > 0, 1.0), axis=0)
@@ -467,100 +487,6 @@ def simulate(
         leaves_by_intermediate=leaves_series,
         ca_by_intermediate={i.name: i.ca for i in inters}, _cube=cube, _groups=groups,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class IntermediateBlast:
-    """One intermediate in a blast-radius summary.
-
-    Attributes:
-        name: Intermediate name.
-        ca: Its CA.
-        leaves: Its certificates in the population.
-        breaking: Those that break if it is revoked on the summary's day (0 if not affected).
-        affected: Whether the scenario affects it.
-    """
-
-    name: str
-    ca: str
-    leaves: float
-    breaking: float
-    affected: bool
-
-
-@dataclass(frozen=True)
-class BlastRadius:
-    """What breaks if every affected intermediate is revoked on ``day``.
-
-    Attributes:
-        day: Days after disclosure.
-        certificates: Certificates still served under affected intermediates on ``day``.
-        sites: TLS certificates among them times ``sites_per_certificate``.
-        total: Certificates under affected intermediates at disclosure.
-        by_ca: CA -> certificates that break, largest first.
-        by_intermediate: Every populated intermediate, largest CA first.
-    """
-
-    day: int
-    certificates: float
-    sites: float
-    total: float
-    by_ca: Mapping[str, float]
-    by_intermediate: tuple[IntermediateBlast, ...]
-
-
-def _served(frame: pd.DataFrame | pd.Series) -> pd.Series:
-    out: pd.Series = frame["affected"] + frame["broken"]
-    return out
-
-
-def blast_radius(
-    timeline: Timeline, day: int, *, sites_per_certificate: float = 1.0
-) -> BlastRadius:
-    """The blast radius of revoking every affected intermediate on ``day``.
-
-    A certificate breaks if it is still served (``affected`` or ``broken``) on that day.
-    Sites: one TLS certificate may name several sites; no public average exists for the 2020
-    population, so ``sites_per_certificate`` is a parameter (default 1).
-
-    Args:
-        timeline: A simulated timeline.
-        day: Day of the revocation, in [0, timeline.days - 1].
-        sites_per_certificate: Sites per TLS certificate, > 0.
-
-    Raises:
-        ParameterError: ``day`` or ``sites_per_certificate`` out of range.
-    """
-    if isinstance(day, bool) or not isinstance(day, (int, np.integer)):
-        raise ParameterError(f"day must be an integer in [0, {timeline.days - 1}], got {day!r}")
-    if not 0 <= day < timeline.days:
-        raise ParameterError(f"day must be in [0, {timeline.days - 1}], got {day}")
-    if not (math.isfinite(sites_per_certificate) and sites_per_certificate > 0):
-        raise ParameterError(f"sites_per_certificate must be > 0, got {sites_per_certificate!r}")
-    by_ca = _served(timeline.by("ca").xs(day, level="day"))
-    by_inter = _served(timeline.by("intermediate").xs(day, level="day"))
-    by_kind = _served(timeline.by("kind").xs(day, level="day"))
-    rows = [
-        IntermediateBlast(
-            name=str(name), ca=timeline.ca_by_intermediate[str(name)], leaves=float(leaves),
-            breaking=float(by_inter.get(name, 0.0)),
-            affected=str(name) in timeline.revocation_days.index,
-        )
-        for name, leaves in timeline.leaves_by_intermediate.items()
-    ]  # fmt: skip
-    ca_size: dict[str, float] = {}
-    for r in rows:
-        ca_size[r.ca] = ca_size.get(r.ca, 0.0) + r.leaves
-    rows.sort(key=lambda r: (-ca_size[r.ca], r.ca, -r.leaves, r.name))
-    ordered = by_ca[by_ca > 0].sort_values(ascending=False, kind="stable")
-    return BlastRadius(
-        day=int(day),
-        certificates=float(_served(timeline.overall).to_numpy()[day]),
-        sites=float(by_kind.get("tls", 0.0)) * sites_per_certificate,
-        total=timeline.total,
-        by_ca={str(k): float(v) for k, v in ordered.items()},
-        by_intermediate=tuple(rows),
-    )
 
 
 #: 2020-07-01, the day the issue was raised on mozilla.dev.security.policy.

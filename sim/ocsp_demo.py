@@ -11,8 +11,8 @@ import datetime as dt
 import errno
 from pathlib import Path
 
-from sim.ocsp import OCSPVerifyError, verify_response
 from sim.ocsp_scenario import Incident2020, build_incident_2020
+from sim.ocsp_verify import OCSPPolicy, OCSPVerifyError, verify_response
 
 __all__ = ["DEMO_FILES", "write_demo"]
 
@@ -63,7 +63,6 @@ _CHECKS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-
 def _readme(scenario: Incident2020, now: dt.datetime) -> str:
     root = scenario.hierarchy["root"].certificate
     lines = [
@@ -92,7 +91,7 @@ def _readme(scenario: Incident2020, now: dt.datetime) -> str:
             "",
         ]
     lines += [
-        "In Python: sim.ocsp.verify_response(der, issuer=root, cert=ica_b, now=...,",
+        "In Python: sim.ocsp_verify.verify_response(der, issuer=root, cert=ica_b, now=...,",
         "policy='baseline') raises OCSPVerifyError naming the rule for every forgery.",
         f"Root R: {root.subject.rfc4514_string()}",
         "",
@@ -126,7 +125,9 @@ def write_demo(out: Path, *, now: dt.datetime, seed: int = 0) -> list[Path]:
     for response, cert, _, baseline_says in _CHECKS:
         about = h[cert.removesuffix(".pem")].certificate
         try:
-            verify_response(contents[response], issuer=root, cert=about, now=now, policy="baseline")
+            verify_response(
+                contents[response], issuer=root, cert=about, now=now, policy=OCSPPolicy.BASELINE
+            )
             outcome = "accepted"
         except OCSPVerifyError as exc:
             outcome = f"rejected: {exc.rule}"

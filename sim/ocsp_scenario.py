@@ -21,16 +21,17 @@ from typing import Any
 
 from cryptography import x509
 
-from sim.errors import ParameterError
-from sim.ocsp import Revocation, cert_id_for, sign_response
+from sim.ocsp import CertStatus, Revocation, cert_id_for, sign_response
+from sim.ocsp_store import PresignedResponder
 from sim.pki import Hierarchy, build_hierarchy
+from sim.times import require_aware
 
 __all__ = [
-    "FIXED_NAMES",
     "RESPONDER_DAYS",
     "RESPONSE_VALIDITY",
     "Incident2020",
     "build_incident_2020",
+    "incident_2020_responder",
     "incident_2020_spec",
 ]
 
@@ -39,8 +40,6 @@ __all__ = [
 RESPONDER_DAYS = 4
 #: nextUpdate - thisUpdate of every answer here (BR 4.9.10 allows 8 hours to 10 days).
 RESPONSE_VALIDITY = dt.timedelta(days=1)
-#: The certificates of the fixed hierarchy (the rest are the 2020 world).
-FIXED_NAMES: tuple[str, ...] = ("root", "ica_a_noeku", "ica_b", "responder")
 
 _OCSP_URL = "http://ocsp.root-r.test/"
 
@@ -140,8 +139,7 @@ def build_incident_2020(*, now: dt.datetime, seed: int = 0) -> Incident2020:
     Raises:
         ParameterError: ``now`` is naive.
     """
-    if not isinstance(now, dt.datetime) or now.tzinfo is None:
-        raise ParameterError(f"now must be a timezone-aware datetime, got {now!r}")
+    require_aware(now, "now")
     hierarchy = build_hierarchy(incident_2020_spec(), now=now, seed=seed)
     revoked_at = now.astimezone(dt.UTC).replace(microsecond=0)
     revocations = {
@@ -152,24 +150,56 @@ def build_incident_2020(*, now: dt.datetime, seed: int = 0) -> Incident2020:
     }
     root = hierarchy["root"].certificate
 
-    def answer(about: str, signer: str, status: str) -> bytes:
+    def answer(about: str, signer: str, status: CertStatus) -> bytes:
         cert = hierarchy[about].certificate
         return sign_response(
             cert_id_for(root, cert.serial_number),
-            status="revoked" if status == "revoked" else "good",
+            status=status,
             signer_cert=hierarchy[signer].certificate,
             signer_key=hierarchy[signer].private_key,
             now=now,
             validity=RESPONSE_VALIDITY,
-            revocation=revocations[about] if status == "revoked" else None,
+            revocation=revocations[about] if status is CertStatus.REVOKED else None,
         )
 
     return Incident2020(
         hierarchy=hierarchy,
         revocations=revocations,
         signers={"root": "responder", "ica_b": "ica_b"},
-        forged_good_ica_b=answer("ica_b", "ica_a", "good"),
-        forged_good_ica_a=answer("ica_a", "ica_a", "good"),
-        forged_good_ica_b_noeku=answer("ica_b", "ica_a_noeku", "good"),
-        genuine_revoked_ica_b=answer("ica_b", "responder", "revoked"),
+        forged_good_ica_b=answer("ica_b", "ica_a", CertStatus.GOOD),
+        forged_good_ica_a=answer("ica_a", "ica_a", CertStatus.GOOD),
+        forged_good_ica_b_noeku=answer("ica_b", "ica_a_noeku", CertStatus.GOOD),
+        genuine_revoked_ica_b=answer("ica_b", "responder", CertStatus.REVOKED),
+    )
+
+
+def incident_2020_responder(
+    *,
+    now: dt.datetime,
+    seed: int = 0,
+    signed_at: dt.datetime | None = None,
+    honour_nonce: bool = False,
+) -> PresignedResponder:
+    """Pre-signed answers for every certificate of the scenario, as its CAs would give them.
+
+    Root R answers through its dedicated ``responder`` (the fix), ICA-A and ICA-B answer for
+    their own children; so a client asking about ICA-B gets the genuine ``revoked``.
+
+    Args:
+        now: when the scenario's certificates are built and its revocations happen.
+        seed: the scenario's seed.
+        signed_at: when the first answers are signed (default ``now``).
+        honour_nonce: see :class:`sim.ocsp_store.PresignedResponder`.
+
+    Raises:
+        ParameterError: a naive ``now`` or ``signed_at``.
+    """
+    scenario = build_incident_2020(now=now, seed=seed)
+    return PresignedResponder(
+        scenario.hierarchy,
+        revocations=scenario.revocations,
+        signers=scenario.signers,
+        now=signed_at or now,
+        validity=RESPONSE_VALIDITY,
+        honour_nonce=honour_nonce,
     )

@@ -20,6 +20,7 @@ bytes that are not a request get ``malformedRequest``. Time is an argument: ``no
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,7 @@ from sim.ocsp import (
     CertID,
     CertStatus,
     OCSPRequestError,
+    ParsedRequest,
     Revocation,
     cert_id_for,
     parse_request,
@@ -37,6 +39,7 @@ from sim.ocsp import (
     unsuccessful_response,
 )
 from sim.pki import Hierarchy, IssuedCert
+from sim.times import require_aware
 
 __all__ = ["DEFAULT_HASH_ALGORITHMS", "OCSPAnswer", "PresignedResponder"]
 
@@ -45,6 +48,26 @@ DEFAULT_HASH_ALGORITHMS: tuple[str, ...] = ("sha1", "sha256")
 # Bound on cached answers for serials nobody issued: a client asking random serials must not
 # grow memory without limit.
 _MAX_UNKNOWN = 4096
+# Requests longer than this are parsed every time (see _parse).
+_MAX_CACHED_REQUEST = 512
+
+
+def _parse(request_der: bytes) -> ParsedRequest | None:
+    """The parsed request, or None when it is malformed."""
+    # Byte-identical requests (every client without a nonce asks about a certificate the same
+    # way) skip the DER parse, most of what answering from the table costs. Only short ones
+    # are cached (a single-certificate request is about 100 bytes), so the cache stays small.
+    if len(request_der) <= _MAX_CACHED_REQUEST:
+        return _parse_cached(request_der)
+    return _parse_cached.__wrapped__(request_der)
+
+
+@functools.lru_cache(maxsize=_MAX_UNKNOWN)
+def _parse_cached(request_der: bytes) -> ParsedRequest | None:
+    try:
+        return parse_request(request_der)
+    except OCSPRequestError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -71,12 +94,6 @@ class _Signed:
     status: CertStatus
     this_update: dt.datetime
     next_update: dt.datetime
-
-
-def _utc(now: dt.datetime) -> dt.datetime:
-    if not isinstance(now, dt.datetime) or now.tzinfo is None:
-        raise ParameterError(f"now must be a timezone-aware datetime, got {now!r}")
-    return now.astimezone(dt.UTC)
 
 
 class PresignedResponder:
@@ -137,7 +154,7 @@ class PresignedResponder:
                 self._issued.setdefault(key, {}).update(children)
         self._table: dict[CertID, _Signed] = {}
         self._unknown: OrderedDict[CertID, _Signed] = OrderedDict()
-        self._refresh_at = _utc(now)
+        self._refresh_at = require_aware(now, "now")
         self._lock = threading.Lock()
         self.refresh(now)
 
@@ -158,11 +175,11 @@ class PresignedResponder:
         revocation = None if name is None else self._revocations.get(name)
         status: CertStatus
         if name is None:
-            status = "unknown"
+            status = CertStatus.UNKNOWN
         elif revocation is not None:
-            status = "revoked"
+            status = CertStatus.REVOKED
         else:
-            status = "good"
+            status = CertStatus.GOOD
         this_update = now.replace(microsecond=0)
         der = sign_response(
             cert_id,
@@ -183,7 +200,7 @@ class PresignedResponder:
         Returns:
             The number of answers signed (0 when nothing was due).
         """
-        now = _utc(now)
+        now = require_aware(now, "now")
         with self._lock:
             if not force and now < self._refresh_at and self._table:
                 return 0
@@ -204,10 +221,9 @@ class PresignedResponder:
             request_der: the request body (POST) or decoded path (GET).
             now: the current time; timezone-aware.
         """
-        now = _utc(now)
-        try:
-            request = parse_request(request_der)
-        except OCSPRequestError:
+        now = require_aware(now, "now")
+        request = _parse(request_der)
+        if request is None:
             return OCSPAnswer(
                 unsuccessful_response("malformedRequest"), "malformedRequest", None, False
             )

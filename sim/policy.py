@@ -22,28 +22,48 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from types import MappingProxyType
 
 from sim.errors import ParameterError
+from sim.times import require_aware
 
 __all__ = [
     "KINDS",
     "PROFILES",
     "SEGMENTS",
+    "LeafKind",
     "MaxValidityRule",
+    "OwnerSegment",
     "Profile",
     "get_profile",
     "max_tls_validity_days",
     "max_validity_rules",
-    "require_aware",
 ]
 
-#: Certificate kinds. ``other`` covers client-auth, document-signing and time-stamping leaves.
-KINDS: tuple[str, ...] = ("tls", "smime", "code_signing", "other")
 
-#: Owner segments: who renews, and how.
-SEGMENTS: tuple[str, ...] = ("automated", "manual", "never-renews")
+class LeafKind(StrEnum):
+    """Kinds of leaf in a population. ``other``: client-auth, document-signing, time-stamping."""
+
+    TLS = "tls"
+    SMIME = "smime"
+    CODE_SIGNING = "code_signing"
+    OTHER = "other"
+
+
+class OwnerSegment(StrEnum):
+    """Owner segments: who renews, and how."""
+
+    AUTOMATED = "automated"
+    MANUAL = "manual"
+    NEVER_RENEWS = "never-renews"
+
+
+#: The kinds in array order (populations index arrays by position in this tuple).
+KINDS: tuple[str, ...] = tuple(kind.value for kind in LeafKind)
+#: The segments in array order.
+SEGMENTS: tuple[str, ...] = tuple(segment.value for segment in OwnerSegment)
 
 #: Before the first row of the data file: BR 1.0 section 9.4 (effective 2012-07-01) allowed
 #: 60 months. Earlier issuance had no forum-wide limit; we apply the same 60 months.
@@ -65,21 +85,6 @@ class MaxValidityRule:
     max_days: int
     rule: str
     source: str
-
-
-def require_aware(value: dt.datetime, name: str) -> dt.datetime:
-    """Return ``value`` in UTC, or raise if it is naive.
-
-    Args:
-        value: A datetime.
-        name: The parameter's name, for the error message.
-
-    Raises:
-        ParameterError: ``value`` has no timezone.
-    """
-    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ParameterError(f"{name} must be a timezone-aware datetime, got {value!r}")
-    return value.astimezone(dt.UTC)
 
 
 @functools.cache
@@ -173,7 +178,7 @@ class Profile:
         Args:
             issued: Issuance instant, timezone-aware.
         """
-        if self.kind != "tls":
+        if self.kind != LeafKind.TLS:
             require_aware(issued, "issued")
             return self.lifetime_days
         return float(min(self.lifetime_days, max_tls_validity_days(issued)))
@@ -183,62 +188,62 @@ _SIX_DAYS = 160 / 24  # Let's Encrypt "shortlived": 160 hours
 
 _PROFILE_LIST: tuple[Profile, ...] = (
     Profile(
-        "acme-90", "tls", 90, 30,
+        "acme-90", LeafKind.TLS, 90, 30,
         "ACME 90-day certificate renewed at 60 days (Certbot: one third remaining)",
         "https://letsencrypt.org/2015/11/09/why-90-days/",
     ),
     Profile(
-        "le-shortlived", "tls", _SIX_DAYS, _SIX_DAYS / 3,
+        "le-shortlived", LeafKind.TLS, _SIX_DAYS, _SIX_DAYS / 3,
         "Let's Encrypt 6-day (160 h) profile, GA 2026-01-15, renewed with one third left",
         "https://letsencrypt.org/2025/12/02/from-90-to-45",
     ),
     Profile(
-        "le-45", "tls", 45, 15,
+        "le-45", LeafKind.TLS, 45, 15,
         "Let's Encrypt 45-day profile (opt-in 2026-05-13, default 2028-02-16)",
         "https://letsencrypt.org/2025/12/02/from-90-to-45",
     ),
     Profile(
-        "manual-825", "tls", 825, 30,
+        "manual-825", LeafKind.TLS, 825, 30,
         "manual 825-day certificate (2018-03..2020-08 maximum), renewed a month before expiry",
         "CA/B Forum Ballot 193",
     ),
     Profile(
-        "manual-397", "tls", 397, 14,
+        "manual-397", LeafKind.TLS, 397, 14,
         "manual 397-day certificate (2020-09..2026-03), renewed two weeks before expiry",
         "Ballot SC31; https://support.apple.com/en-us/HT211025",
     ),
     Profile(
-        "manual-365", "tls", 365, 14,
+        "manual-365", LeafKind.TLS, 365, 14,
         "manual one-year certificate (typical of 2014), renewed two weeks before expiry",
         "assumption: the common commercial product of the time",
     ),
     Profile(
-        "manual-200", "tls", 200, 14,
+        "manual-200", LeafKind.TLS, 200, 14,
         "manual 200-day certificate (SC081 step 1, since 2026-03-15)",
         "CA/B Forum Ballot SC081",
     ),
     Profile(
-        "manual-100", "tls", 100, 10,
+        "manual-100", LeafKind.TLS, 100, 10,
         "manual 100-day certificate (SC081 step 2, from 2027-03-15)",
         "CA/B Forum Ballot SC081",
     ),
     Profile(
-        "manual-47", "tls", 47, 7,
+        "manual-47", LeafKind.TLS, 47, 7,
         "47-day certificate (SC081 step 3, from 2029-03-15)",
         "CA/B Forum Ballot SC081",
     ),
     Profile(
-        "smime-730", "smime", 730, 30,
+        "smime-730", LeafKind.SMIME, 730, 30,
         "S/MIME two-year certificate (S/MIME BR 6.3.2 allows up to 825 days)",
         "https://github.com/cabforum/smime",
     ),
     Profile(
-        "code-signing-1095", "code_signing", 1095, 30,
+        "code-signing-1095", LeafKind.CODE_SIGNING, 1095, 30,
         "code-signing three-year certificate (CS BR 6.3.2: at most 39 months before 2026)",
         "https://github.com/cabforum/code-signing",
     ),
     Profile(
-        "other-730", "other", 730, 30,
+        "other-730", LeafKind.OTHER, 730, 30,
         "client-auth / document-signing / time-stamping leaf, two years (assumption)",
         "assumption: no forum-wide limit",
     ),

@@ -41,16 +41,16 @@ import pandas as pd
 
 from sim.errors import ParameterError
 from sim.loader import load_pem_bundle
-from sim.policy import KINDS, PROFILES, SEGMENTS, get_profile, require_aware
+from sim.policy import KINDS, PROFILES, SEGMENTS, LeafKind, OwnerSegment, get_profile
+from sim.times import require_aware
 
 __all__ = [
     "DEFAULT_KIND_SHARES",
     "MIX_2020",
-    "MIX_2026",
     "PRIMARY_KINDS",
     "Cells",
-    "Hierarchy",
     "Intermediate",
+    "IntermediateSet",
     "MixEntry",
     "Population",
     "PopulationMix",
@@ -63,9 +63,9 @@ __all__ = [
 ]
 
 _EKU_KIND = {
-    "1.3.6.1.5.5.7.3.1": "tls",
-    "1.3.6.1.5.5.7.3.4": "smime",
-    "1.3.6.1.5.5.7.3.3": "code_signing",
+    "1.3.6.1.5.5.7.3.1": LeafKind.TLS,
+    "1.3.6.1.5.5.7.3.4": LeafKind.SMIME,
+    "1.3.6.1.5.5.7.3.3": LeafKind.CODE_SIGNING,
 }
 
 #: ``ca_owner_derived`` labels merged into the 14 CA organisations of the incident README
@@ -78,7 +78,7 @@ UNIDENTIFIED = "unidentified"
 #: How leaves of an intermediate that can issue several kinds split between them (assumption:
 #: no public figure; TLS dominates the public WebPKI).
 DEFAULT_KIND_SHARES: Mapping[str, float] = MappingProxyType(
-    {"tls": 0.6, "smime": 0.25, "code_signing": 0.05, "other": 0.10}
+    {LeafKind.TLS: 0.6, LeafKind.SMIME: 0.25, LeafKind.CODE_SIGNING: 0.05, LeafKind.OTHER: 0.10}
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -104,12 +104,12 @@ class Intermediate:
     @property
     def tls_capable(self) -> bool:
         """Whether it can issue TLS server certificates."""
-        return "tls" in self.kinds
+        return LeafKind.TLS in self.kinds
 
 
 @dataclass(frozen=True)
-class Hierarchy:
-    """A set of intermediates grouped by CA organisation.
+class IntermediateSet:
+    """A set of intermediates grouped by CA organisation (not `sim.pki.Hierarchy`: no certificates).
 
     Attributes:
         name: The spec's name.
@@ -158,13 +158,13 @@ def _kinds_from_ekus(oids: Sequence[str] | None) -> tuple[str, ...]:
         return ()
     if not oids:  # no EKU extension: any purpose (RFC 5280 4.2.1.12)
         return KINDS
-    kinds = {_EKU_KIND.get(o, "other") for o in oids if o != "1.3.6.1.5.5.7.3.9"}
-    kinds = kinds or {"other"}
+    kinds = {_EKU_KIND.get(o, LeafKind.OTHER) for o in oids if o != "1.3.6.1.5.5.7.3.9"}
+    kinds = kinds or {LeafKind.OTHER}
     return tuple(k for k in KINDS if k in kinds)
 
 
 @functools.cache
-def load_hierarchy_2020() -> Hierarchy:
+def load_hierarchy_2020() -> IntermediateSet:
     """The real 2020 hierarchy: 293 intermediates of 14 CA organisations (plus unidentified).
 
     Built at load time from ``sim/data/incident-2020/affected_intermediates.csv``
@@ -190,14 +190,14 @@ def load_hierarchy_2020() -> Hierarchy:
         out.append(
             Intermediate(fp, f"{label} [{fp[:8]}]", ca, _kinds_from_ekus(ekus.get(fp)))
         )
-    return Hierarchy("incident-2020", tuple(out))
+    return IntermediateSet("incident-2020", tuple(out))
 
 
 def single_intermediate_hierarchy(
-    name: str, ca: str, kinds: tuple[str, ...] = ("tls",)
-) -> Hierarchy:
+    name: str, ca: str, kinds: tuple[str, ...] = (LeafKind.TLS,)
+) -> IntermediateSet:
     """A one-intermediate hierarchy, for events where only one population matters."""
-    return Hierarchy(name, (Intermediate(name, name, ca, kinds),))
+    return IntermediateSet(name, (Intermediate(name, name, ca, kinds),))
 
 
 @dataclass(frozen=True)
@@ -262,28 +262,21 @@ class PopulationMix:
 def _mix(name: str, tls: tuple[tuple[str, str, float], ...]) -> PopulationMix:
     non_tls = tuple(
         MixEntry(kind, seg, prof, share)
-        for kind, prof in (("smime", "smime-730"), ("code_signing", "code-signing-1095"),
-                           ("other", "other-730"))
-        for seg, share in (("manual", 0.9), ("never-renews", 0.1))
+        for kind, prof in ((LeafKind.SMIME, "smime-730"),
+                           (LeafKind.CODE_SIGNING, "code-signing-1095"),
+                           (LeafKind.OTHER, "other-730"))
+        for seg, share in ((OwnerSegment.MANUAL, 0.9), (OwnerSegment.NEVER_RENEWS, 0.1))
     )  # fmt: skip
-    return PopulationMix(name, tuple(MixEntry("tls", s, p, x) for s, p, x in tls) + non_tls)
+    return PopulationMix(name, tuple(MixEntry(LeafKind.TLS, s, p, x) for s, p, x in tls) + non_tls)
 
 
 #: The 2020 WebPKI under commercial CAs (assumption, no public split): few automated (ACME)
 #: owners, most manual on 825-day certificates, some who never renew.
 MIX_2020 = _mix(
     "2020",
-    (("automated", "acme-90", 0.10), ("manual", "manual-825", 0.85),
-     ("never-renews", "manual-825", 0.05)),
+    ((OwnerSegment.AUTOMATED, "acme-90", 0.10), (OwnerSegment.MANUAL, "manual-825", 0.85),
+     (OwnerSegment.NEVER_RENEWS, "manual-825", 0.05)),
 )  # fmt: skip
-
-#: A 2026 mix: half automated, manual owners on 200-day certificates (SC081 step 1).
-MIX_2026 = _mix(
-    "2026",
-    (("automated", "acme-90", 0.50), ("manual", "manual-200", 0.45),
-     ("never-renews", "manual-200", 0.05)),
-)  # fmt: skip
-
 
 @dataclass(frozen=True, eq=False)
 class Cells:
@@ -333,7 +326,7 @@ class Population:
 
     at: dt.datetime
     n: int
-    hierarchy: Hierarchy
+    hierarchy: IntermediateSet
     mix: PopulationMix
     cells: Cells
     cell: npt.NDArray[np.int32] | None = field(default=None, repr=False)
@@ -394,7 +387,7 @@ def as_generator(seed: np.random.Generator | int) -> np.random.Generator:
 
 
 def _intermediate_weights(
-    hierarchy: Hierarchy, leaf_weights: Mapping[str, float] | None
+    hierarchy: IntermediateSet, leaf_weights: Mapping[str, float] | None
 ) -> FloatArray:
     weights = np.array([1.0 if i.kinds else 0.0 for i in hierarchy.intermediates])
     for key, value in (leaf_weights or {}).items():
@@ -413,7 +406,7 @@ def _intermediate_weights(
 
 def _build_cells(
     at: dt.datetime,
-    hierarchy: Hierarchy,
+    hierarchy: IntermediateSet,
     mix: PopulationMix,
     weights: FloatArray,
     kind_shares: Mapping[str, float],
@@ -449,7 +442,7 @@ def _build_cells(
                     continue
                 prof = PROFILES[e.profile]
                 life = lifetimes[e.profile]
-                renews = e.segment != "never-renews"
+                renews = e.segment != OwnerSegment.NEVER_RENEWS
                 # When the BR cap shortens a profile, keep its renewal margin proportional.
                 before = prof.renew_before_days * life / prof.lifetime_days
                 span = life - before if renews else life
@@ -474,7 +467,7 @@ def make_population(
     *,
     at: dt.datetime,
     seed: np.random.Generator | int,
-    hierarchy: Hierarchy | None = None,
+    hierarchy: IntermediateSet | None = None,
     mix: PopulationMix = MIX_2020,
     leaf_weights: Mapping[str, float] | None = None,
     kind_shares: Mapping[str, float] = DEFAULT_KIND_SHARES,
@@ -542,7 +535,7 @@ def primary_kind(intermediate: Intermediate) -> str:
     return "other"
 
 
-def kinds_by_ca(hierarchy: Hierarchy) -> pd.DataFrame:
+def kinds_by_ca(hierarchy: IntermediateSet) -> pd.DataFrame:
     """Intermediates counted per CA and :func:`primary_kind`, largest CA first.
 
     Args:

@@ -14,6 +14,7 @@ from sim import calibration
 from sim.errors import ParameterError
 from sim.incident import MAX_DAYS as _MAX_DAYS
 from sim.incident import Scenario, ocsp_eku_2020
+from sim.policy import OwnerSegment
 
 __all__ = ["build_scenario", "scenario_names"]
 
@@ -87,11 +88,13 @@ def build_scenario(name: str, params: Mapping[str, str] | None = None) -> Scenar
         assert day is not None
         scenario = replace(scenario, revocation_days=dict.fromkeys(scenario.revocation_days, day))
     responses = dict(scenario.responses)
-    for key, seg in (("automated_median", "automated"), ("manual_median", "manual")):
+    medians = (("automated_median", OwnerSegment.AUTOMATED), ("manual_median", OwnerSegment.MANUAL))
+    for key, seg in medians:
         value = _parse_float(params, key, 0.001, 10_000)
         if value is not None:
             responses[seg] = replace(responses[seg], median_days=value)
     never = _parse_float(params, "manual_never", 0, 1)
     if never is not None:
-        responses["manual"] = replace(responses["manual"], never_fraction=never)
+        manual = responses[OwnerSegment.MANUAL]
+        responses[OwnerSegment.MANUAL] = replace(manual, never_fraction=never)
     return replace(scenario, responses=responses)

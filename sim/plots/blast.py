@@ -7,7 +7,7 @@ from itertools import groupby
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch, Rectangle
 
-from sim.incident import BlastRadius
+from sim.blast import BlastRadius
 from sim.plots.labels import label
 from sim.plots.style import PALETTE, new_axes, style_axes
 

@@ -2,7 +2,7 @@
 
 ``plot_certificate_tree`` draws a :class:`sim.pki.Hierarchy` (built certificates) as boxes,
 issuer above subject; ``plot_kinds_by_ca`` draws :func:`sim.population.kinds_by_ca`;
-``plot_subtree`` zooms a :class:`sim.incident.BlastRadius` onto one CA's intermediates.
+``plot_subtree`` zooms a :class:`sim.blast.BlastRadius` onto one CA's intermediates.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.patches import FancyBboxPatch, Patch
 
+from sim.blast import BlastRadius
 from sim.errors import ParameterError
-from sim.incident import BlastRadius
 from sim.loader import OID_OCSP_SIGNING
 from sim.pki import Hierarchy, IssuedCert
 from sim.plots.labels import label, term
@@ -247,7 +247,7 @@ def plot_subtree(
     The leaves are a simulated population under the real 2020 hierarchy; the title says so.
 
     Args:
-        blast: A blast-radius summary (``sim.incident.blast_radius``).
+        blast: A blast-radius summary (``sim.blast.blast_radius``).
         ca: The CA (as in ``blast.by_intermediate``).
         ax: Axes to draw on (default: a new figure's).
         top: Most intermediates shown (largest first).

@@ -1,7 +1,7 @@
 """Figures for the revocation mechanisms: exposure windows, exposed clients, bandwidth.
 
-The numbers come from ``sim.mechanisms``: :func:`sim.mechanisms.mechanism_table` for the bars
-and the bandwidth scatter, :func:`sim.mechanisms.client_exposure` for the curve.
+The numbers come from ``sim.exposure``: :func:`sim.exposure.mechanism_table` for the bars
+and the bandwidth scatter, :func:`sim.exposure.client_exposure` for the curve.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def exposure_window_bars(
     labelled "never". A partial coverage is written next to its bar. A legend says which is which.
 
     Args:
-        table: :func:`sim.mechanisms.mechanism_table`'s DataFrame.
+        table: :func:`sim.exposure.mechanism_table`'s DataFrame.
         scenario: Which scenario's columns to draw (``leaf``, ``leaf_blocked``,
             ``intermediate_2020``).
         horizon_days: The x-axis limit; longer windows run past it with a break mark.
@@ -96,7 +96,7 @@ def clients_exposed_curve(
     """The share of clients still trusting the revoked certificates, day by day.
 
     Args:
-        exposure: :func:`sim.mechanisms.client_exposure`'s DataFrame: one thin line per
+        exposure: :func:`sim.exposure.client_exposure`'s DataFrame: one thin line per
             ``exposed_<profile>`` column, a thick one for ``exposed_all``.
         ax: Axes to draw on; a new figure's when None.
         lang: The language of the words (:data:`sim.plots.labels.LANGUAGES`).
@@ -146,7 +146,7 @@ def bandwidth_vs_coverage(
     thin leader line, so that no two labels overlap.
 
     Args:
-        table: :func:`sim.mechanisms.mechanism_table`'s DataFrame (``bytes_per_day``,
+        table: :func:`sim.exposure.mechanism_table`'s DataFrame (``bytes_per_day``,
             ``coverage_leaf``, ``label``).
         ax: Axes to draw on; a new figure's when None.
         lang: The language of the words (:data:`sim.plots.labels.LANGUAGES`).

@@ -7,13 +7,13 @@ import json
 import pytest
 
 from revlab import main
-from sim import mechanisms as M
+from sim.protection import LABELS, Mechanism
 
 
 def test_json_lists_every_mechanism_with_null_for_never(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mechanisms", "--format", "json"]) == 0
     records = {r["mechanism"]: r for r in json.loads(capsys.readouterr().out)}
-    assert set(records) == {m.value for m in M.Mechanism}
+    assert set(records) == {m.value for m in Mechanism}
     assert records["crl"]["days_leaf"] == pytest.approx(10.0)  # BR 4.9.7 nextUpdate <= 10 d
     assert records["ocsp_soft_fail"]["days_leaf_blocked"] is None
     assert records["ocsp_hard_fail"]["days_intermediate_2020"] is None
@@ -26,7 +26,7 @@ def test_table_shows_never_and_each_mechanism_once(capsys: pytest.CaptureFixture
     assert main(["mechanisms"]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = {line.split("  ")[0]: line for line in lines[2:] if not line.startswith("worst")}
-    assert set(rows) == set(M.LABELS.values())
+    assert set(rows) == set(LABELS.values())
     soft = rows["OCSP soft-fail"].split()
     assert soft[-5:-2] == ["d", "never", "never"]  # 10 d, then never, never
     assert "0.35%" in rows["Chrome CRLSets"]

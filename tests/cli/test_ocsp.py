@@ -1,18 +1,24 @@
-"""``revlab ocsp demo``: the files, checked by the real ``openssl ocsp``."""
+"""``revlab ocsp demo`` and ``serve``: files and a live responder, checked by ``openssl ocsp``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
 from revlab import main
-from sim.ocsp import OCSPVerifyError, verify_response
 from sim.ocsp_demo import DEMO_FILES
-from tests.conftest import NOW, require_tool
+from sim.ocsp_verify import OCSPPolicy, OCSPVerifyError, verify_response
+from tests.conftest import NOW, REPO, require_tool
 
 # openssl ocsp checks thisUpdate/nextUpdate against the wall clock (-attime moves only the
 # chain check), so the files openssl reads are built at the real current time, as a user's
@@ -106,7 +112,11 @@ def test_baseline_rejects_every_forgery_file(
     about = x509.load_pem_x509_certificate((demo / cert).read_bytes())
     with pytest.raises(OCSPVerifyError) as exc:
         verify_response(
-            (demo / response).read_bytes(), issuer=root, cert=about, now=BUILT_AT, policy="baseline"
+            (demo / response).read_bytes(),
+            issuer=root,
+            cert=about,
+            now=BUILT_AT,
+            policy=OCSPPolicy.BASELINE,
         )
     assert exc.value.rule == rule
 
@@ -119,7 +129,7 @@ def test_baseline_accepts_genuine_file(demo: Path) -> None:
         issuer=root,
         cert=ica_b,
         now=BUILT_AT,
-        policy="baseline",
+        policy=OCSPPolicy.BASELINE,
     )
     assert result.status == "revoked"
 
@@ -137,3 +147,127 @@ def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
     target = tmp_path / "file"
     target.write_text("x")
     assert main(["ocsp", "demo", "--out", str(target), "--now", NOW.isoformat()]) == 2
+
+
+# --- revlab ocsp serve: gunicorn on loopback, asked by openssl ocsp -url --------------------
+
+SERVE_SEED = 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``revlab ocsp serve --out DIR`` on a free port; yields (url, DIR)."""
+    certs = tmp_path_factory.mktemp("served") / "certs"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from revlab import main; sys.exit(main())",
+         "ocsp", "serve", "--port", str(port), "--workers", "2", "--now", BUILT_AT.isoformat(),
+         "--seed", str(SERVE_SEED), "--out", str(certs)],
+        cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    out = proc.communicate()[0]
+                    raise RuntimeError(f"revlab ocsp serve did not start: {out}") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/", certs
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out = proc.communicate(timeout=15)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out = proc.communicate()[0]
+    # A clean run prints the banner and nothing else (no tracebacks, no worker errors).
+    banner = f"OCSP responder: http://127.0.0.1:{port}/ (certificates in {certs})"
+    assert out.splitlines()[0] == banner
+    assert "Traceback" not in out and "ERROR" not in out, out
+
+
+@pytest.mark.parametrize(
+    ("issuer", "target", "expected"),
+    [
+        ("ica_b.pem", ["-cert", "leaf_good.pem"], "leaf_good.pem: good"),
+        ("ica_b.pem", ["-cert", "leaf_revoked.pem"], "leaf_revoked.pem: revoked"),
+        ("ica_b.pem", ["-serial", "4242"], "4242: unknown"),
+        # Root R answers through its dedicated responder: the fixed hierarchy's genuine answer.
+        ("root.pem", ["-cert", "ica_b.pem"], "ica_b.pem: revoked"),
+    ],
+)
+def test_openssl_queries_the_served_responder(
+    served: tuple[str, Path], issuer: str, target: list[str], expected: str
+) -> None:
+    openssl = require_tool("openssl")
+    url, certs = served
+    done = subprocess.run(
+        [openssl, "ocsp", "-url", url, "-issuer", issuer, *target,
+         "-CAfile", "root.pem", "-verify_other", issuer],
+        cwd=certs, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Response verify OK" in done.stderr
+    assert expected in done.stdout
+
+
+def test_served_certificates_are_the_demo_hierarchy(
+    served: tuple[str, Path], tmp_path: Path
+) -> None:
+    """Same --now and --seed, same certificates: demo files and a served responder agree."""
+    _, certs = served
+    demo = tmp_path / "demo"
+    assert main(["ocsp", "demo", "--out", str(demo), "--now", BUILT_AT.isoformat(),
+                 "--seed", str(SERVE_SEED)]) == 0  # fmt: skip
+    for name in ("root.pem", "ica_b.pem", "responder.pem"):
+        served_cert = x509.load_pem_x509_certificate((certs / name).read_bytes())
+        demo_cert = x509.load_pem_x509_certificate((demo / name).read_bytes())
+        assert served_cert.serial_number == demo_cert.serial_number
+        assert served_cert.public_key() == demo_cert.public_key()
+
+
+def test_serve_on_a_busy_port_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["ocsp", "serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"revlab ocsp: port {port} on 127.0.0.1 is in use\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "--port 70000 is not between 1 and 65535"),
+        (["--workers", "0"], "--workers 0 is not between 1 and 64"),
+        (["--now", "2026-11-01T12:00:00"], "has no time zone"),
+    ],
+)
+def test_serve_refuses_bad_options_in_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ocsp", "serve", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_serve_warns_when_the_short_lived_responder_has_expired() -> None:
+    from revlab.ocsp import _expiry_warning
+    from sim.ocsp_scenario import RESPONDER_DAYS
+
+    assert _expiry_warning(NOW, NOW + dt.timedelta(days=RESPONDER_DAYS, seconds=-1)) is None
+    warning = _expiry_warning(NOW, NOW + dt.timedelta(days=RESPONDER_DAYS))
+    assert warning is not None and "responder certificate has expired" in warning

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from revlab import main
-from sim.incident import simulate
+from sim.incident import max_certificates, simulate
 from sim.scenarios import build_scenario
 
 
@@ -67,3 +67,32 @@ def test_bad_input_exits_2_with_one_line(
     assert main(["simulate", *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_an_n_beyond_memory_is_refused_up_front_pointing_at_cohort_mode(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Until issue 11: numpy's MemoryError traceback after seconds of trying.
+    assert main(["simulate", "--scenario", "ocsp-eku-2020", "--n", "100000000000"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "--n 100,000,000,000 does not fit in per-certificate mode" in err
+    assert "--mode cohort" in err
+    largest = int(err.split("holds at most --n ")[1].split(";")[0].replace(",", ""))
+    assert 0 < largest < 100_000_000_000
+
+
+def test_the_refusal_names_the_largest_n_and_that_n_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import revlab.simulate
+
+    memory = 96 * 2**20
+    monkeypatch.setattr(revlab.simulate, "_available_memory", lambda: memory)
+    largest = max_certificates(memory)
+    assert largest > 0
+    base = ["simulate", "--scenario", "heartbleed-2014", "--format", "csv"]
+    assert main([*base, "--n", str(largest + 1)]) == 2
+    assert f"holds at most --n {largest:,};" in capsys.readouterr().err
+    assert main([*base, "--n", str(largest)]) == 0
+    assert main([*base, "--n", str(largest + 1), "--mode", "cohort"]) == 0

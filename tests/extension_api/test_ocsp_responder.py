@@ -1,45 +1,68 @@
-"""extension_api.ocsp_responder: RFC 6960 Appendix A over Flask, and under gunicorn."""
+"""extension_api.ocsp_responder: RFC 6960 Appendix A as an ASGI app, driven in-process.
+
+``revlab ocsp serve`` runs the same app under gunicorn; tests/cli/test_ocsp.py queries that
+with the real ``openssl ocsp``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.x509 import ocsp
-from flask.testing import FlaskClient
 
 from extension_api.ocsp_responder import (
-    OCSP_REQUEST_TYPE,
+    MAX_REQUEST_BYTES,
     OCSP_RESPONSE_TYPE,
-    create_ocsp_app,
-    scenario_responder,
+    OCSPAsgiApp,
 )
-from sim.ocsp import build_request, verify_response
-from sim.ocsp_scenario import build_incident_2020
-from tests.conftest import NOW, REPO, require, require_tool
+from sim.ocsp import build_request
+from sim.ocsp_scenario import build_incident_2020, incident_2020_responder
+from sim.ocsp_store import OCSPAnswer, PresignedResponder
+from sim.ocsp_verify import OCSPPolicy, verify_response
+from tests.conftest import NOW
 
 SEED = 3
+Reply = tuple[int, dict[str, str], bytes]
 
 
 @pytest.fixture(scope="module")
-def client() -> FlaskClient:
-    app = create_ocsp_app(scenario_responder(now=NOW, seed=SEED), clock=lambda: NOW)
-    return app.test_client()
+def app() -> OCSPAsgiApp:
+    return OCSPAsgiApp(incident_2020_responder(now=NOW, seed=SEED), clock=lambda: NOW)
 
 
 @pytest.fixture(scope="module")
-def certs() -> dict[str, object]:
+def certs() -> dict[str, x509.Certificate]:
     h = build_incident_2020(now=NOW, seed=SEED).hierarchy
     return {c.name: c.certificate for c in h}
+
+
+def _call(app: OCSPAsgiApp, method: str, path: str, body: bytes = b"", chunk: int = 0) -> Reply:
+    """One HTTP request through the ASGI interface; (status, headers, body).
+
+    ``chunk`` > 0 delivers the body in pieces of that size, as a server does for large bodies.
+    """
+    sent: list[dict] = []
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else []
+    pieces = pieces or [body]
+    messages = [
+        {"type": "http.request", "body": piece, "more_body": n < len(pieces) - 1}
+        for n, piece in enumerate(pieces)
+    ]
+
+    async def receive() -> dict:
+        return messages.pop(0)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "http", "method": method, "path": path}, receive, send))
+    start, payload = sent
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    return start["status"], headers, payload["body"]
 
 
 def _status(der: bytes) -> str:
@@ -51,42 +74,31 @@ def _status(der: bytes) -> str:
 
 @pytest.mark.parametrize(("leaf", "expected"), [("leaf_good", "GOOD"), ("leaf_revoked", "REVOKED")])
 def test_post_answers_with_a_verifiable_response(
-    client: FlaskClient, certs: dict, leaf: str, expected: str
+    app: OCSPAsgiApp, certs: dict, leaf: str, expected: str
 ) -> None:
-    body = build_request(certs[leaf], certs["ica_b"])
-    reply = client.post("/", data=body, content_type=OCSP_REQUEST_TYPE)
-    assert reply.status_code == 200
-    assert reply.mimetype == OCSP_RESPONSE_TYPE
-    assert _status(reply.data) == expected
-    verify_response(reply.data, issuer=certs["ica_b"], cert=certs[leaf], now=NOW)
+    status, headers, body = _call(app, "POST", "/", build_request(certs[leaf], certs["ica_b"]))
+    assert status == 200
+    assert headers["content-type"] == OCSP_RESPONSE_TYPE
+    assert int(headers["content-length"]) == len(body)
+    assert "cache-control" not in headers  # a POST answer is not for HTTP caches
+    assert _status(body) == expected
+    verify_response(body, issuer=certs["ica_b"], cert=certs[leaf], now=NOW)
 
 
-def test_get_with_base64_path_is_cacheable(client: FlaskClient, certs: dict) -> None:
-    body = build_request(certs["ica_b"], certs["root"], hash_algorithm="sha256")
-    encoded = base64.b64encode(body).decode().replace("+", "%2B").replace("/", "%2F")
-    reply = client.get(f"/{encoded}")
-    assert reply.status_code == 200
-    assert _status(reply.data) == "REVOKED"
-    assert reply.headers["Cache-Control"].startswith("max-age=86400")
+def test_get_with_base64_path_is_cacheable_and_signed_by_the_dedicated_responder(
+    app: OCSPAsgiApp, certs: dict
+) -> None:
+    request = build_request(certs["ica_b"], certs["root"], hash_algorithm="sha256")
+    encoded = base64.b64encode(request).decode().replace("+", "%2B").replace("/", "%2F")
+    status, headers, body = _call(app, "GET", f"/{encoded}")
+    assert status == 200
+    assert _status(body) == "REVOKED"
+    assert headers["cache-control"].startswith("max-age=86400")
     result = verify_response(
-        reply.data, issuer=certs["root"], cert=certs["ica_b"], now=NOW, policy="baseline"
+        body, issuer=certs["root"], cert=certs["ica_b"], now=NOW, policy=OCSPPolicy.BASELINE
     )
-    assert result.signer.public_key() == certs["responder"].public_key()
+    assert result.delegated
     assert result.signer.subject == certs["responder"].subject
-
-
-def test_blueprint_works_through_flask_routing(certs: dict) -> None:
-    from flask import Flask
-
-    from extension_api.ocsp_responder import create_ocsp_blueprint
-
-    app = Flask("t")
-    app.register_blueprint(
-        create_ocsp_blueprint(scenario_responder(now=NOW, seed=SEED), clock=lambda: NOW),
-        url_prefix="/ocsp",
-    )
-    reply = app.test_client().post("/ocsp/", data=build_request(certs["leaf_good"], certs["ica_b"]))
-    assert _status(reply.data) == "GOOD"
 
 
 @pytest.mark.parametrize(
@@ -95,171 +107,67 @@ def test_blueprint_works_through_flask_routing(certs: dict) -> None:
         ("POST", "/", b""),
         ("POST", "/", b"\x30\x80garbage"),
         ("POST", "/", b"x" * 100_000),
-        ("GET", "/not-base64!!", None),
-        ("GET", "/AAAA", None),
+        ("GET", "/not-base64!!", b""),
+        ("GET", "/AAAA", b""),
     ],
 )
 def test_malformed_requests_get_malformed_request(
-    client: FlaskClient, method: str, path: str, body: bytes | None
+    app: OCSPAsgiApp, method: str, path: str, body: bytes
 ) -> None:
-    reply = client.open(path, method=method, data=body)
-    assert reply.status_code == 200
-    assert _status(reply.data) == "MALFORMED_REQUEST"
+    status, _, der = _call(app, method, path, body, chunk=4096)
+    assert status == 200
+    assert _status(der) == "MALFORMED_REQUEST"
 
 
-def test_unknown_issuer_gets_unauthorized(client: FlaskClient) -> None:
+def test_a_request_over_the_cap_is_refused_even_if_it_starts_as_a_valid_one(
+    app: OCSPAsgiApp, certs: dict
+) -> None:
+    valid = build_request(certs["leaf_good"], certs["ica_b"])
+    assert _status(_call(app, "POST", "/", valid)[2]) == "GOOD"
+    padded = valid + b"\x00" * MAX_REQUEST_BYTES
+    assert _status(_call(app, "POST", "/", padded, chunk=1024)[2]) == "MALFORMED_REQUEST"
+
+
+def test_unknown_issuer_gets_unauthorized(app: OCSPAsgiApp) -> None:
     other = build_incident_2020(now=NOW, seed=SEED + 1).hierarchy
     body = build_request(other["leaf_good"].certificate, other["ica_b"].certificate)
-    assert _status(client.post("/", data=body).data) == "UNAUTHORIZED"
+    assert _status(_call(app, "POST", "/", body)[2]) == "UNAUTHORIZED"
 
 
-def test_an_expired_demo_responder_is_reported(caplog: pytest.LogCaptureFixture) -> None:
-    late = NOW + dt.timedelta(days=10)
-    with caplog.at_level("WARNING", logger="extension_api.ocsp_responder"):
-        create_ocsp_app(seed=SEED, now=NOW, clock=lambda: late)
-    assert "expired" in caplog.text and "REVLAB_OCSP_NOW" in caplog.text
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/"), ("PUT", "/"), ("GET", "/")])
+def test_other_methods_get_405(app: OCSPAsgiApp, method: str, path: str) -> None:
+    status, headers, body = _call(app, method, path)
+    assert (status, headers["allow"], body) == (405, "GET, POST", b"")
 
 
-def test_bad_env_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("REVLAB_OCSP_SEED", "seven")
-    with pytest.raises(ValueError, match="REVLAB_OCSP_SEED"):
-        create_ocsp_app()
+def test_a_responder_failure_is_an_ocsp_internal_error_not_a_500(certs: dict) -> None:
+    class Broken(PresignedResponder):
+        def respond(self, request_der: bytes, *, now: dt.datetime) -> OCSPAnswer:
+            raise RuntimeError("boom")
 
-
-# --- gunicorn on loopback, queried by openssl ocsp -----------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-SERVERS = {
-    # worker class -> app: the WSGI app (Flask + fast path) and the ASGI app, same answers.
-    "gthread": ["-k", "gthread", "extension_api.ocsp_responder:create_ocsp_app()"],
-    "asgi": ["-k", "asgi", "extension_api.ocsp_responder:create_ocsp_asgi_app()"],
-}
-
-
-@pytest.fixture(scope="module", params=sorted(SERVERS))
-def gunicorn_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    require(gunicorn.exists(), "gunicorn is not installed in this environment")
-    port = _free_port()
-    env = dict(os.environ, REVLAB_OCSP_SEED=str(SEED), REVLAB_OCSP_NOW=NOW.isoformat())
-    proc = subprocess.Popen(
-        [
-            str(gunicorn),
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            *SERVERS[request.param],
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    scenario = build_incident_2020(now=NOW, seed=SEED)
+    broken = Broken(scenario.hierarchy, revocations={}, now=NOW)
+    status, _, body = _call(
+        OCSPAsgiApp(broken, clock=lambda: NOW),
+        "POST",
+        "/",
+        build_request(certs["leaf_good"], certs["ica_b"]),
     )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "") from None
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not start within 20 s")
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+    assert (status, _status(body)) == (200, "INTERNAL_ERROR")
 
 
-@pytest.mark.parametrize(
-    ("target", "expected"),
-    [
-        (["-cert", "leaf_good.pem"], "leaf_good.pem: good"),
-        (["-cert", "leaf_revoked.pem"], "leaf_revoked.pem: revoked"),
-        (["-serial", "4242"], "4242: unknown"),
-    ],
-)
-def test_openssl_queries_gunicorn_responder(
-    gunicorn_url: str, certs: dict, tmp_path: Path, target: list[str], expected: str
-) -> None:
-    openssl = require_tool("openssl")
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    for name in ("root", "ica_b", "leaf_good", "leaf_revoked"):
-        (tmp_path / f"{name}.pem").write_bytes(certs[name].public_bytes(Encoding.PEM))
-    attime = str(int((NOW + dt.timedelta(hours=1)).timestamp()))
-    done = subprocess.run(
-        [
-            openssl,
-            "ocsp",
-            "-url",
-            gunicorn_url,
-            "-issuer",
-            "ica_b.pem",
-            *target,
-            "-CAfile",
-            "root.pem",
-            "-verify_other",
-            "ica_b.pem",
-            "-attime",
-            attime,
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Response verify OK" in done.stderr
-    assert expected in done.stdout
-
-
-def _asgi_call(app: object, method: str, path: str, body: bytes = b"") -> tuple[int, dict, bytes]:
-    """Drive an ASGI app in-process with one request; (status, headers, body)."""
-    import asyncio
-
+def test_lifespan_startup_and_shutdown_are_acknowledged(app: OCSPAsgiApp) -> None:
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
     sent: list[dict] = []
-    chunks = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive() -> dict:
-        return chunks.pop(0)
+        return incoming.pop(0)
 
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": path}
-    asyncio.run(app(scope, receive, send))  # type: ignore[operator]
-    start, payload = sent
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, payload["body"]
-
-
-def test_asgi_app_answers_like_the_flask_app(client: FlaskClient, certs: dict) -> None:
-    from extension_api.ocsp_responder import create_ocsp_asgi_app
-
-    app = create_ocsp_asgi_app(seed=SEED, now=NOW, clock=lambda: NOW + dt.timedelta(minutes=5))
-    req = build_request(certs["leaf_revoked"], certs["ica_b"])
-    status, headers, body = _asgi_call(app, "POST", "/", req)
-    assert status == 200 and headers["content-type"] == "application/ocsp-response"
-    parsed = ocsp.load_der_ocsp_response(body)
-    assert parsed.certificate_status == ocsp.OCSPCertStatus.REVOKED
-    status, headers, body = _asgi_call(app, "POST", "/", b"\x30\x03garbage")
-    assert ocsp.load_der_ocsp_response(body).response_status == (
-        ocsp.OCSPResponseStatus.MALFORMED_REQUEST
-    )
-    status, headers, _ = _asgi_call(app, "DELETE", "/")
-    assert status == 405 and headers["allow"] == "GET, POST"
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
+    ]

@@ -5,21 +5,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
 
+from sim.blast import blast_radius
 from sim.incident import (
     ARI_RESPONSE,
+    BYTES_PER_CERTIFICATE,
     STATES,
     OwnerResponse,
     Scenario,
-    blast_radius,
+    max_certificates,
     ocsp_eku_2020,
     simulate,
 )
 from sim.population import load_hierarchy_2020
-from sim.scenarios import build_scenario
+from sim.scenarios import build_scenario, scenario_names
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +156,44 @@ def test_scenario_and_simulate_refuse_bad_input(staged: Scenario) -> None:
         blast_radius(tl, 365)
     with pytest.raises(ValueError, match="level must be one of"):
         tl.by("root")
+
+
+def _peak_bytes(name: str, n: int) -> int:
+    scenario = build_scenario(name, {})
+    simulate(scenario, n=1000, seed=0)  # imports and caches outside the measurement
+    tracemalloc.start()
+    try:
+        simulate(scenario, n=n, seed=0)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("name", ["ocsp-eku-2020", "heartbleed-2014"])
+def test_bytes_per_certificate_is_what_a_run_allocates(name: str) -> None:
+    """The refusal of a too-large --n rests on this figure: it must be neither low nor loose."""
+    assert name in scenario_names()
+    small, large = 500_000, 1_500_000
+    peak_small, peak_large = _peak_bytes(name, small), _peak_bytes(name, large)
+    per_certificate = (peak_large - peak_small) / (large - small)
+    assert 0.85 * BYTES_PER_CERTIFICATE <= per_certificate <= BYTES_PER_CERTIFICATE
+    assert peak_large <= _memory_for(large)
+
+
+def _memory_for(n: int) -> int:
+    """The smallest memory that :func:`max_certificates` says holds ``n`` certificates."""
+    low, high = 0, 1 << 40
+    while low < high:
+        mid = (low + high) // 2
+        if max_certificates(mid) >= n:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def test_max_certificates_grows_with_memory_and_is_zero_below_the_fixed_part() -> None:
+    assert max_certificates(0) == 0
+    assert max_certificates(16 * 2**20) == 0
+    four, eight = max_certificates(4 * 2**30), max_certificates(8 * 2**30)
+    assert eight - four == 4 * 2**30 // BYTES_PER_CERTIFICATE

@@ -1,4 +1,4 @@
-"""sim.mechanisms: time to protection per mechanism, worked by hand, and client exposure."""
+"""sim.protection, mechanisms and exposure: time to protection by hand, and client exposure."""
 
 from __future__ import annotations
 
@@ -12,21 +12,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import exposure as E
 from sim import mechanisms as M
+from sim import protection as P
 from sim.mechanisms import (
-    NEVER,
     Crl,
     Crlite,
     CrlSet,
-    Mechanism,
     OcspHardFail,
     OcspSoftFail,
     OcspStapling,
     OneCrl,
+    ShortLived,
+)
+from sim.protection import (
+    NEVER_PROTECTS,
+    Mechanism,
     Protection,
     Reason,
-    Revocation,
-    ShortLived,
+    RevocationEvent,
     Target,
 )
 from tests.conftest import NOW
@@ -34,9 +38,9 @@ from tests.conftest import NOW
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 
-LEAF = Revocation(NOW, Target.LEAF, Reason.KEY_COMPROMISE)
-LEAF_BLOCKED = Revocation(NOW, Target.LEAF, Reason.KEY_COMPROMISE, blocks_responder=True)
-INTERMEDIATE_2020 = Revocation(NOW, Target.INTERMEDIATE, self_vouching=True)
+LEAF = RevocationEvent(NOW, Target.LEAF, Reason.KEY_COMPROMISE)
+LEAF_BLOCKED = RevocationEvent(NOW, Target.LEAF, Reason.KEY_COMPROMISE, blocks_responder=True)
+INTERMEDIATE_2020 = RevocationEvent(NOW, Target.INTERMEDIATE, self_vouching=True)
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -45,7 +49,7 @@ INTERMEDIATE_2020 = Revocation(NOW, Target.INTERMEDIATE, self_vouching=True)
 def test_every_mechanism_has_a_configuration_class_label_and_shipped_parameters() -> None:
     configs = M.default_mechanisms()
     assert set(M.MECHANISM_TYPES) == set(Mechanism)
-    assert set(M.LABELS) == set(Mechanism)
+    assert set(P.LABELS) == set(Mechanism)
     assert set(configs) == set(Mechanism)
     for mechanism, config in configs.items():
         assert config.mechanism is mechanism
@@ -111,7 +115,7 @@ def test_soft_fail_crl_never_protects_against_a_blocking_attacker() -> None:
     hard = Crl(soft_fail=False).time_to_protection(LEAF_BLOCKED, last_published_at=NOW)
     soft = Crl(soft_fail=True).time_to_protection(LEAF_BLOCKED, last_published_at=NOW)
     assert hard.hours == 168
-    assert soft.never and soft.hours == NEVER
+    assert soft.never and soft.hours == NEVER_PROTECTS
 
 
 def test_ocsp_hard_fail_protects_when_the_cached_good_response_expires() -> None:
@@ -155,7 +159,7 @@ def test_crlset_protects_at_the_first_push_after_ingestion() -> None:
 
 def test_crlset_skips_reason_codes_it_does_not_carry() -> None:
     crlset = CrlSet()
-    superseded = Revocation(NOW, Target.LEAF, Reason.SUPERSEDED)
+    superseded = RevocationEvent(NOW, Target.LEAF, Reason.SUPERSEDED)
     protection = crlset.time_to_protection(superseded, last_published_at=NOW)
     assert protection.never and protection.coverage == 0.0
 
@@ -197,12 +201,12 @@ def test_the_2020_self_vouching_intermediate_is_not_stopped_by_ocsp(cls: type[An
 
 
 def test_the_same_intermediate_without_self_vouching_is_stopped_by_hard_fail_ocsp() -> None:
-    plain = Revocation(NOW, Target.INTERMEDIATE)
+    plain = RevocationEvent(NOW, Target.INTERMEDIATE)
     assert OcspHardFail().time_to_protection(plain, last_published_at=NOW).hours == 240
 
 
 def test_the_2020_intermediate_is_stopped_by_push_lists() -> None:
-    worst = M.worst_case_protections(INTERMEDIATE_2020)
+    worst = E.worst_case_protections(INTERMEDIATE_2020)
     for mechanism in (Mechanism.ONECRL, Mechanism.CRLSET):
         assert not worst[mechanism].never
         assert worst[mechanism].coverage == 1.0
@@ -228,7 +232,7 @@ def test_destroying_the_key_ends_forgeries_after_the_last_one_expires() -> None:
 
 
 def test_mechanism_table_shows_worst_cases_and_never() -> None:
-    table = M.mechanism_table()
+    table = E.mechanism_table()
     assert list(table.index) == [m.value for m in Mechanism]
     assert table.loc["crl", "days_leaf"] == pytest.approx(10.0)  # BR 4.9.7: nextUpdate <= 10 d
     assert math.isinf(table.loc["ocsp_soft_fail", "days_leaf_blocked"])
@@ -250,9 +254,9 @@ def _protections(**hours_and_coverage: tuple[float, float]) -> dict[Mechanism, P
 
 
 def test_client_exposure_weights_profiles_by_share() -> None:
-    mix = M.browser_mix(chrome=0.5, firefox=0.2, other=0.3)
-    protections = _protections(crlset=(24, 1.0), onecrl=(72, 1.0), crlite=(NEVER, 0.0))
-    frame = M.client_exposure(
+    mix = E.browser_mix(chrome=0.5, firefox=0.2, other=0.3)
+    protections = _protections(crlset=(24, 1.0), onecrl=(72, 1.0), crlite=(NEVER_PROTECTS, 0.0))
+    frame = E.client_exposure(
         [10, 10, 8, 6, 4, 2], revocation_day=1, protections=protections, mix=mix
     )
     assert math.isnan(frame.loc[0, "exposed_all"])  # nothing revoked yet
@@ -265,9 +269,9 @@ def test_client_exposure_weights_profiles_by_share() -> None:
 
 
 def test_client_exposure_keeps_partial_coverage_exposed() -> None:
-    mix = M.ClientMix((M.ClientProfile("chrome", 1.0, (Mechanism.CRLSET,)),))
+    mix = E.ClientMix((E.ClientProfile("chrome", 1.0, (Mechanism.CRLSET,)),))
     protections = _protections(crlset=(0, 0.0035))
-    frame = M.client_exposure(
+    frame = E.client_exposure(
         pd.Series([5.0, 5.0]), revocation_day=0, protections=protections, mix=mix
     )
     assert frame["exposed_all"].tolist() == pytest.approx([0.9965, 0.9965])
@@ -284,12 +288,12 @@ def test_timeline_exposure_reads_served_certificates_of_one_intermediate() -> No
                 index=index,
             )
 
-    mix = M.browser_mix(chrome=0.0, firefox=0.0, other=1.0)
-    frame = M.timeline_exposure(FakeTimeline(), "G3", mix=mix)
+    mix = E.browser_mix(chrome=0.0, firefox=0.0, other=1.0)
+    frame = E.timeline_exposure(FakeTimeline(), "G3", mix=mix)
     assert frame["served"].tolist() == [9, 6, 4, 3]
     assert frame["accepted"].tolist()[2:] == [4, 3]  # nobody checks: all still accepted
     with pytest.raises(ValueError, match="not revoked"):
-        M.timeline_exposure(FakeTimeline(), "G4", mix=mix)
+        E.timeline_exposure(FakeTimeline(), "G4", mix=mix)
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -297,7 +301,7 @@ def test_timeline_exposure_reads_served_certificates_of_one_intermediate() -> No
 
 def test_naive_revocation_time_is_refused_naming_the_parameter() -> None:
     with pytest.raises(ValueError, match="revoked_at must be a timezone-aware"):
-        Revocation(dt.datetime(2026, 1, 1))
+        RevocationEvent(dt.datetime(2026, 1, 1))
 
 
 @pytest.mark.parametrize(
@@ -312,20 +316,20 @@ def test_naive_revocation_time_is_refused_naming_the_parameter() -> None:
         (lambda: Crl(next_update_hours=0), "next_update_hours"),
         (lambda: CrlSet(leaf_coverage=1.5), "leaf_coverage"),
         (lambda: ShortLived(lifetime_hours=-1), "lifetime_hours"),
-        (lambda: M.browser_mix(chrome=0.5, firefox=0.5, other=0.5), "sum to 1"),
-        (lambda: M.ClientProfile("chrome", -0.1), "share"),
+        (lambda: E.browser_mix(chrome=0.5, firefox=0.5, other=0.5), "sum to 1"),
+        (lambda: E.ClientProfile("chrome", -0.1), "share"),
         (
-            lambda: M.client_exposure([1], revocation_day=3, protections={}, mix=M.browser_mix()),
+            lambda: E.client_exposure([1], revocation_day=3, protections={}, mix=E.browser_mix()),
             "revocation_day",
         ),
         (
-            lambda: M.client_exposure(
-                [1, 2], revocation_day=0, protections={}, mix=M.browser_mix()
+            lambda: E.client_exposure(
+                [1, 2], revocation_day=0, protections={}, mix=E.browser_mix()
             ),
             "missing",
         ),
         (
-            lambda: M.client_exposure([-1], revocation_day=0, protections={}, mix=M.browser_mix()),
+            lambda: E.client_exposure([-1], revocation_day=0, protections={}, mix=E.browser_mix()),
             ">= 0",
         ),
     ],
@@ -338,11 +342,11 @@ def test_bad_input_raises_a_value_error_naming_the_parameter(
 
 
 def test_exposure_of_a_mix_of_other_clients_never_drops() -> None:
-    frame = M.client_exposure(
+    frame = E.client_exposure(
         np.ones(5),
         revocation_day=0,
-        protections=M.worst_case_protections(LEAF),
-        mix=M.browser_mix(chrome=0.0, firefox=0.0, other=1.0),
+        protections=E.worst_case_protections(LEAF),
+        mix=E.browser_mix(chrome=0.0, firefox=0.0, other=1.0),
     )
     assert frame["exposed_all"].tolist() == [1.0] * 5
 
@@ -353,8 +357,8 @@ def test_timeline_exposure_on_a_simulated_2020_incident() -> None:
     scenario = incident.ocsp_eku_2020(days=30, schedule="br")  # every intermediate on day 7
     timeline = incident.simulate(scenario, n=5_000, seed=7, mode="cohort")
     name = str(timeline.revocation_days.index[0])
-    mix = M.browser_mix(chrome=0.6, firefox=0.1, other=0.3)
-    frame = M.timeline_exposure(timeline, name, mix=mix)
+    mix = E.browser_mix(chrome=0.6, firefox=0.1, other=0.3)
+    frame = E.timeline_exposure(timeline, name, mix=mix)
     by = timeline.by("intermediate").xs(name, level="intermediate")
     assert frame["served"].tolist() == pytest.approx((by["affected"] + by["broken"]).tolist())
     day = int(timeline.revocation_days[name])

@@ -1,4 +1,4 @@
-"""sim.ocsp, sim.ocsp_scenario and sim.ocsp_store: real OCSP DER, forgeries, the fix."""
+"""sim.ocsp, ocsp_verify, ocsp_scenario and ocsp_store: real OCSP DER, forgeries, the fix."""
 
 from __future__ import annotations
 
@@ -9,20 +9,20 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from sim.errors import ParameterError
 from sim.ocsp import (
-    RULES,
+    CertStatus,
     OCSPRequestError,
-    OCSPVerifyError,
     Revocation,
     build_request,
     cert_id_for,
     parse_request,
     sign_response,
     unsuccessful_response,
-    verify_response,
 )
 from sim.ocsp_scenario import RESPONDER_DAYS, Incident2020, build_incident_2020
 from sim.ocsp_store import PresignedResponder
+from sim.ocsp_verify import RULES, OCSPPolicy, OCSPVerifyError, verify_response
 from tests.conftest import NOW
 
 
@@ -473,3 +473,38 @@ def test_store_ignores_nonce_unless_asked(
 def test_store_refuses_unknown_names(scenario: Incident2020) -> None:
     with pytest.raises(ValueError, match="nope"):
         PresignedResponder(scenario.hierarchy, now=NOW, revocations={"nope": Revocation(NOW)})
+
+
+def test_policy_and_status_are_closed_sets(scenario: Incident2020) -> None:
+    root, ica_b = _cert(scenario, "root"), _cert(scenario, "ica_b")
+    with pytest.raises(ParameterError, match="policy must be one of rfc6960, baseline"):
+        verify_response(scenario.genuine_revoked_ica_b, issuer=root, cert=ica_b, now=NOW,
+                        policy="strict")  # fmt: skip
+    with pytest.raises(ParameterError, match="status must be one of good, revoked, unknown"):
+        sign_response(
+            cert_id_for(root, 1), status="fine", signer_cert=root,  # type: ignore[arg-type]
+            signer_key=scenario.hierarchy["root"].private_key, now=NOW,
+        )  # fmt: skip
+    # A plain string still selects the policy: the enum keeps the strings users type.
+    result = verify_response(scenario.genuine_revoked_ica_b, issuer=root, cert=ica_b, now=NOW,
+                             policy="baseline")  # fmt: skip
+    assert result.policy is OCSPPolicy.BASELINE and result.status is CertStatus.REVOKED
+
+
+def test_repeated_requests_skip_the_parse_and_long_ones_are_never_kept(
+    scenario: Incident2020,
+) -> None:
+    from sim import ocsp_store
+
+    responder = PresignedResponder(
+        scenario.hierarchy, revocations=scenario.revocations, signers=scenario.signers, now=NOW
+    )
+    request = build_request(_cert(scenario, "leaf_good"), _cert(scenario, "ica_b"))
+    ocsp_store._parse_cached.cache_clear()
+    first = responder.respond(request, now=NOW)
+    again = responder.respond(request, now=NOW)
+    assert again == first and first.status == "good"
+    assert ocsp_store._parse_cached.cache_info().hits == 1
+    # Garbage the size of a large body is answered, and not kept: memory stays bounded.
+    assert responder.respond(b"\x30" * 4000, now=NOW).status == "malformedRequest"
+    assert ocsp_store._parse_cached.cache_info().currsize == 1

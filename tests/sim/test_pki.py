@@ -14,7 +14,8 @@ from cryptography.x509 import DNSName
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from sim.pki import SpecError, build_hierarchy, seed_article_spec
+from sim.errors import SpecError
+from sim.pki import build_hierarchy, seed_article_spec
 from tests.conftest import NOW
 
 

@@ -6,7 +6,18 @@ import datetime as dt
 
 import pytest
 
-from sim.policy import PROFILES, Profile, get_profile, max_tls_validity_days, max_validity_rules
+from sim.incident import DEFAULT_RESPONSES_2020
+from sim.policy import (
+    KINDS,
+    PROFILES,
+    SEGMENTS,
+    LeafKind,
+    OwnerSegment,
+    Profile,
+    get_profile,
+    max_tls_validity_days,
+    max_validity_rules,
+)
 
 UTC = dt.UTC
 
@@ -76,3 +87,12 @@ def test_bad_profile_is_refused_naming_the_parameter(
 def test_unknown_profile_name() -> None:
     with pytest.raises(ValueError, match="profile must be one of"):
         get_profile("manual-9000")
+
+
+def test_kinds_and_segments_are_closed_sets_with_their_data_strings() -> None:
+    # The strings are what mixes, data files and CSV columns carry: a rename would break them.
+    assert KINDS == ("tls", "smime", "code_signing", "other") == tuple(LeafKind)
+    assert SEGMENTS == ("automated", "manual", "never-renews") == tuple(OwnerSegment)
+    assert set(DEFAULT_RESPONSES_2020) == set(OwnerSegment)
+    with pytest.raises(ValueError, match="kind must be one of tls, smime, code_signing, other"):
+        Profile("x", "email", 10, 1)

@@ -6,8 +6,8 @@ import pytest
 
 from sim.population import (
     PRIMARY_KINDS,
-    Hierarchy,
     Intermediate,
+    IntermediateSet,
     kinds_by_ca,
     load_hierarchy_2020,
     primary_kind,
@@ -37,7 +37,7 @@ def test_kinds_by_ca_counts_all_293_real_intermediates() -> None:
 
 
 def test_kinds_by_ca_sorts_ties_by_name() -> None:
-    hier = Hierarchy("t", (Intermediate("1", "a", "B", ("tls",)),
+    hier = IntermediateSet("t", (Intermediate("1", "a", "B", ("tls",)),
                            Intermediate("2", "b", "A", ("smime",))))  # fmt: skip
     table = kinds_by_ca(hier)
     assert list(table.index) == ["A", "B"]

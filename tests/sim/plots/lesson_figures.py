@@ -49,10 +49,11 @@ def _responders() -> list[tuple[str, int, int]]:
 
 @cache
 def _data() -> dict[str, Any]:
+    from sim.blast import blast_radius
     from sim.calibration import fit_all, model_curve
-    from sim.incident import blast_radius, ocsp_eku_2020, simulate
+    from sim.exposure import browser_mix, mechanism_table, timeline_exposure
+    from sim.incident import ocsp_eku_2020, simulate
     from sim.lifetimes import LIFETIMES, compare_lifetimes
-    from sim.mechanisms import browser_mix, mechanism_table, timeline_exposure
     from sim.ocsp_scenario import build_incident_2020
     from sim.pki import build_hierarchy, seed_article_spec
     from sim.population import kinds_by_ca, load_hierarchy_2020

@@ -7,7 +7,8 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.incident import BlastRadius, blast_radius, ocsp_eku_2020, simulate
+from sim.blast import BlastRadius, blast_radius
+from sim.incident import ocsp_eku_2020, simulate
 from sim.plots.blast import plot_blast_by_ca, plot_blast_hierarchy
 from sim.plots.style import PALETTE
 

@@ -7,7 +7,8 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from sim.incident import blast_radius, ocsp_eku_2020, simulate
+from sim.blast import blast_radius
+from sim.incident import ocsp_eku_2020, simulate
 from sim.ocsp_scenario import build_incident_2020
 from sim.pki import build_hierarchy, seed_article_spec
 from sim.plots.hierarchy import plot_certificate_tree, plot_kinds_by_ca, plot_subtree

@@ -6,10 +6,10 @@ import string
 
 import pytest
 
-from sim import mechanisms
+from sim import protection
 from sim.calibration import fit_all
+from sim.cert_spec import CertKind
 from sim.incident import STATES, ocsp_eku_2020
-from sim.pki import CERT_KINDS
 from sim.plots.labels import LANGUAGES, label, labels, term
 from sim.plots.style import MissingFontError, font_family
 from tests.conftest import require
@@ -38,8 +38,8 @@ def test_japanese_labels_use_the_operators_terms() -> None:
 
 
 def test_words_that_come_with_the_data_have_japanese_terms() -> None:
-    words = [*mechanisms.LABELS.values(), *ocsp_eku_2020().deadlines, "ocsp-eku-2020"]
-    words += list(CERT_KINDS)
+    words = [*protection.LABELS.values(), *ocsp_eku_2020().deadlines, "ocsp-eku-2020"]
+    words += [str(k) for k in CertKind]
     for fit in fit_all():
         words += [fit.observation.event, fit.observation.metric]
     assert [w for w in words if f"term.{w}" not in labels("ja")] == []

@@ -9,15 +9,16 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from sim import mechanisms as M
+from sim import exposure as E
 from sim.plots import mechanisms as P
 from sim.plots.style import BREAK_MARK_GID, PALETTE
+from sim.protection import LABELS, Mechanism, RevocationEvent, Target
 from tests.conftest import NOW
 
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return M.mechanism_table()
+    return E.mechanism_table()
 
 
 def test_exposure_bars_draw_one_bar_per_mechanism_and_mark_never(table: pd.DataFrame) -> None:
@@ -25,9 +26,9 @@ def test_exposure_bars_draw_one_bar_per_mechanism_and_mark_never(table: pd.DataF
     returned = P.exposure_window_bars(table, scenario="leaf_blocked", horizon_days=30, ax=ax)
     assert returned is ax
     bars = ax.patches
-    assert len(bars) == len(M.Mechanism)
+    assert len(bars) == len(Mechanism)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == [M.LABELS[m] for m in M.Mechanism]
+    assert labels == [LABELS[m] for m in Mechanism]
     by_label = dict(zip(labels, bars, strict=True))
     # Soft-fail OCSP never protects against a blocking attacker: a full-width vermilion bar.
     soft = by_label["OCSP soft-fail"]
@@ -93,13 +94,13 @@ def test_exposure_bars_refuse_an_unknown_scenario(table: pd.DataFrame) -> None:
 
 
 def test_clients_exposed_curve_draws_each_profile_and_the_total() -> None:
-    frame = M.client_exposure(
+    frame = E.client_exposure(
         [100.0] * 10,
         revocation_day=2,
-        protections=M.worst_case_protections(
-            M.Revocation(NOW, M.Target.INTERMEDIATE, self_vouching=True)
+        protections=E.worst_case_protections(
+            RevocationEvent(NOW, Target.INTERMEDIATE, self_vouching=True)
         ),
-        mix=M.browser_mix(chrome=0.5, firefox=0.2, other=0.3),
+        mix=E.browser_mix(chrome=0.5, firefox=0.2, other=0.3),
     )
     ax = P.clients_exposed_curve(frame, ax=Figure().add_subplot())
     lines = {line.get_label(): line for line in ax.get_lines()}
@@ -112,7 +113,7 @@ def test_clients_exposed_curve_draws_each_profile_and_the_total() -> None:
 def test_bandwidth_scatter_places_mechanisms_at_bytes_and_coverage(table: pd.DataFrame) -> None:
     ax = P.bandwidth_vs_coverage(table, ax=Figure().add_subplot())
     offsets = ax.collections[0].get_offsets()
-    assert len(offsets) == len(M.Mechanism)
+    assert len(offsets) == len(Mechanism)
     points = {a.get_text(): tuple(a.xy) for a in ax.texts}
     assert points["Short-lived certificates"] == (0.0, 1.0)
     assert points["Chrome CRLSets"][1] == pytest.approx(0.0035)
