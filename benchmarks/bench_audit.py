@@ -1,7 +1,8 @@
 """``revlab audit`` as a user waits for it, against a process that only parses the same file.
 
 Run: ``.venv/bin/python benchmarks/bench_audit.py [CORPUS.csv] [--rounds N] [--jobs N]``
-(default: the CCADB corpus in ../shared, else the vendored sample). Both sides are whole
+(default: the full CCADB corpus of the developers' data folder, found as the tests find it,
+else the vendored sample). Both sides are whole
 processes started from scratch, in alternating rounds (the machine's noise hits both alike):
 
 - bare parse: a Python process that reads the CSV, decodes each PEM cell and parses it with
@@ -36,9 +37,10 @@ from cryptography import x509
 
 from sim.audit import audit
 from sim.loader import load_ccadb_csv, record_from_der
+from tests.conftest import SHARED
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT = REPO.parent / "shared/data/ccadb/AllCertificatePEMsCSVFormat.csv"
+DEFAULT = SHARED / "data/ccadb/AllCertificatePEMsCSVFormat.csv"
 SAMPLE = REPO / "tests/data/ccadb_sample.csv"
 
 #: The bare side: only what any audit must do (read, decode, parse), nothing of ours.

@@ -249,7 +249,7 @@ def openapi_document() -> dict[str, Any]:
             "title": "Revocation Lab API",
             "version": "1",
             "description": "Verdicts on certificate chains against the lists of affected "
-            "intermediates (DESIGN.md). Every error is {'error': {'code', 'message'}}.",
+            "intermediates (docs/design.md). Every error is {'error': {'code', 'message'}}.",
         },
         "paths": {
             "/": {

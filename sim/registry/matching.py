@@ -1,4 +1,4 @@
-"""The verdict on a certificate chain against a registry (DESIGN.md "The verdict").
+"""The verdict on a certificate chain against a registry (docs/design.md, "The verdicts").
 
 The JSON shape of `Verdict.to_json` is the HTTP API's (``docs/api.md``).
 """
@@ -18,7 +18,7 @@ __all__ = ["Verdict", "VerdictKind", "match"]
 
 
 class VerdictKind(enum.StrEnum):
-    """The verdict on a chain (DESIGN.md "The verdict")."""
+    """The verdict on a chain (docs/design.md, "The verdicts")."""
 
     AFFECTED = "affected"
     AFFECTED_KEY = "affected_key"

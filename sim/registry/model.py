@@ -18,7 +18,7 @@ __all__ = [
 
 
 class Status(enum.StrEnum):
-    """Where an affected certificate stands (DESIGN.md); ``status_date`` says since when."""
+    """Where an affected certificate stands (docs/design.md); ``status_date`` says since when."""
 
     TO_BE_REVOKED = "to_be_revoked"
     REVOKED = "revoked"
