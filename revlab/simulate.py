@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--blast-day", type=int, default=None,
-        help="day of the blast-radius summary (default: the BR 7-day deadline)",
+        help="day of the blast-radius summary (default: the 7-day deadline of BR 1.7.0 §4.9.1.2)",
     )  # fmt: skip
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
 

@@ -2,7 +2,7 @@
 
 We need the exact bytes of a certificate's SubjectPublicKeyInfo (its SHA-256 is how a
 re-issued intermediate with the same key is recognised, RFC 7469 section 2.4 style) and the
-exact value of an extension (BR 7.1.2.8.6 requires id-pkix-ocsp-nocheck to be exactly
+exact value of an extension (BR 2.2.6 §7.1.2.8.6 requires id-pkix-ocsp-nocheck to be exactly
 ``05 00``). Re-encoding through `cryptography` would normalise what we must inspect, so we
 walk the TBSCertificate ourselves (X.690 definite-length DER only).
 """
@@ -29,7 +29,7 @@ __all__ = [
     "subject_public_key_bits",
 ]
 
-#: The only encoding of id-pkix-ocsp-nocheck's value BR 7.1.2.8.6 allows: an ASN.1 NULL.
+#: The only encoding of id-pkix-ocsp-nocheck's value BR 2.2.6 §7.1.2.8.6 allows: an ASN.1 NULL.
 OCSP_NOCHECK_NULL = b"\x05\x00"
 
 

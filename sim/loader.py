@@ -273,7 +273,7 @@ def record_from_der(der: bytes, source: str) -> CertRecord:
                 has_eku = True
                 ekus = tuple(o.dotted_string for o in ext.value)
             elif oid == _NOCHECK:
-                # BR 7.1.2.8.6 wants the exact bytes 05 00: read them as encoded.
+                # BR 2.2.6 §7.1.2.8.6 wants the exact bytes 05 00: read them as encoded.
                 nocheck = raw_extensions(cert.tbs_certificate_bytes)[_OID_OCSP_NOCHECK].value
     except (ValueError, TypeError, DerError, OverflowError, KeyError) as exc:
         return _raw_facts(_unparseable(source, der, _short(exc)), der)

@@ -217,7 +217,7 @@ def parse_request(der: bytes) -> ParsedRequest:
 
 
 def _signature_hash(key: PrivateKey) -> hashes.HashAlgorithm:
-    # SHA-256 for both key types: what the Web PKI uses (BR 7.1.3.2).
+    # SHA-256 for both key types: what the Web PKI uses (BR 2.2.6 §7.1.3.2).
     del key
     return hashes.SHA256()
 

@@ -6,7 +6,7 @@ ICA-A signs "good" for ICA-B; R revokes ICA-A, and ICA-A signs "good" about itse
 forgeries satisfy RFC 6960 4.2.2.2 and OpenSSL. The same forgery by ``ica_a_noeku`` (ICA-A
 re-issued with the same key, without the EKU) fails. The fixed hierarchy answers through
 ``responder``: an end-entity certificate with OCSPSigning, ocsp-nocheck and a short lifetime
-(BR 7.1.2.8), which is all the ``baseline`` policy accepts.
+(BR 2.2.6 §7.1.2.8), which is all the ``baseline`` policy accepts.
 
 One hierarchy holds both worlds so that they share root R (a relying party's trust anchor
 does not change when the CA fixes its intermediates).
@@ -38,7 +38,7 @@ __all__ = [
 #: A dedicated responder certificate lives days, not years: with ocsp-nocheck nobody can
 #: check its revocation, so a short life is the only limit on a stolen key (RFC 6960 4.2.2.2.1).
 RESPONDER_DAYS = 4
-#: nextUpdate - thisUpdate of every answer here (BR 4.9.10 allows 8 hours to 10 days).
+#: nextUpdate - thisUpdate of every answer here (BR 2.2.6 §4.9.9 allows 8 hours to 10 days).
 RESPONSE_VALIDITY = dt.timedelta(days=1)
 
 _OCSP_URL = "http://ocsp.root-r.test/"

@@ -4,7 +4,7 @@ Every certificate a CA of the hierarchy issued gets its answer signed ahead of t
 CertID hash algorithm clients use (SHA-1, which ``openssl ocsp`` sends by default, and
 SHA-256), keyed by CertID (issuer name hash, issuer key hash, serial). Answers are re-signed
 once half of their validity has passed, so a client never sees one near its nextUpdate
-(RFC 5019 6: pre-produced responses; BR 4.9.10: refresh before the midpoint for short ones).
+(RFC 5019 6: pre-produced responses; BR 2.2.6 §4.9.9: refresh before the midpoint for short ones).
 
 Nonces: a pre-signed answer cannot echo a request's nonce, and by default none is echoed, as
 RFC 5019 section 4 and RFC 8954 section 2.1 allow (clients then rely on thisUpdate freshness;

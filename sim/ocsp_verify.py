@@ -7,7 +7,7 @@ Verification raises :class:`OCSPVerifyError` with the dotted code of the broken 
   and why an intermediate with that EKU can speak for its siblings and for itself.
 * ``baseline``: additionally a delegated responder must not be a CA certificate, must assert
   id-kp-OCSPSigning alone, and must carry id-pkix-ocsp-nocheck encoded exactly ``05 00``
-  (Baseline Requirements 7.1.2.8, ballot SC062).
+  (BR 2.2.6 §7.1.2.8, in force since BR 2.0.0, ballot SC062).
 
 Time is an argument: ``now`` must be timezone-aware.
 """
@@ -29,6 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 from sim.der import OCSP_NOCHECK_NULL, raw_extensions
 from sim.errors import ParameterError, RevlabError
 from sim.ocsp import FROM_OCSP, HASH_ALGORITHMS, CertID, CertStatus, cert_id_for
+from sim.rules import cite
 from sim.times import require_aware
 
 __all__ = [
@@ -68,11 +69,12 @@ RULES: dict[str, str] = {
     "ocsp.responder.outside_validity": "the responder certificate is not valid at now "
     "(RFC 5280 6.1.3)",
     "baseline.responder.is_ca": "an OCSP responder certificate must not be a CA certificate "
-    "(BR 7.1.2.8; CA certificates must not carry OCSPSigning, BR 7.1.2.10.6)",
+    f"({cite('br.responder_not_ca')}; TLS CA certificates must not carry OCSPSigning, "
+    f"{cite('br.tls_subca_eku')})",
     "baseline.responder.missing_ocsp_nocheck": "an OCSP responder certificate must carry "
-    "id-pkix-ocsp-nocheck with the value 05 00 (BR 7.1.2.8.6)",
+    f"id-pkix-ocsp-nocheck with the value 05 00 ({cite('br.responder_nocheck')})",
     "baseline.responder.extra_eku": "an OCSP responder certificate's extKeyUsage must be "
-    "id-kp-OCSPSigning alone (BR 7.1.2.8.2)",
+    f"id-kp-OCSPSigning alone ({cite('br.responder_eku')})",
     "ocsp.validity.this_update_in_future": "thisUpdate is later than now (RFC 6960 3.2 (4))",
     "ocsp.validity.next_update_passed": "nextUpdate is earlier than now (RFC 6960 3.2 (5))",
     "ocsp.nonce.missing": "the request carried a nonce and the response does not (RFC 8954)",
@@ -197,7 +199,7 @@ def _check_delegate(
 
 
 def _check_baseline_responder(responder: x509.Certificate, name: str) -> None:
-    """The BR 7.1.2.8 profile of a dedicated responder certificate."""
+    """The profile of a dedicated responder certificate (BR 2.2.6 §7.1.2.8)."""
     if _is_ca(responder):
         raise OCSPVerifyError("baseline.responder.is_ca", f"{name} is a CA certificate")
     extra = [

@@ -132,7 +132,7 @@ def _derive_int(seed: int, label: str) -> int:
 
 def _make_key(spec: CertSpec, seed: int) -> PrivateKey:
     if spec.key_type == "rsa-2048":
-        # 65537 is the only public exponent the Web PKI accepts in practice (BR 6.1.6).
+        # 65537 is the only public exponent the Web PKI accepts in practice (BR 2.2.6 §6.1.6).
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     value = _derive_int(seed, f"key:{spec.name}") % (_P256_ORDER - 1) + 1
     return ec.derive_private_key(value, ec.SECP256R1())
@@ -272,7 +272,7 @@ def build_hierarchy(spec: Mapping[str, Any], *, now: dt.datetime, seed: int = 0)
             issuer = built[cert_spec.issuer]
             issuer_name, issuer_key = issuer.certificate.subject, issuer.private_key
         not_before, not_after = _validity(cert_spec, now)
-        # RFC 5280 4.1.2.2 and BR 7.1: positive, at most 20 octets, 64+ bits of entropy.
+        # RFC 5280 4.1.2.2 and BR 2.2.6 §7.1: positive, at most 20 octets, 64+ bits of entropy.
         serial = _derive_int(seed, f"serial:{cert_spec.name}") >> 97
         builder = (
             x509.CertificateBuilder()

@@ -80,12 +80,16 @@ BR_SECTIONS: Mapping[tuple[str, str], str] = MappingProxyType({
     ("2.2.6", "4.9.9"): "On-line revocation/status checking availability",
     ("2.2.6", "4.9.10"): "On-line revocation checking requirements",
     ("2.2.6", "5.7.1.2"): "Mass Revocation Plans",
+    ("2.2.6", "6.1.6"): "Public key parameters generation and quality checking",
     ("2.2.6", "6.3.2"): "Certificate operational periods and key pair usage periods",
+    ("2.2.6", "7.1"): "Certificate profile",
+    ("2.2.6", "7.1.2.8"): "OCSP Responder Certificate Profile",
     ("2.2.6", "7.1.2.8.4"): "OCSP Responder Basic Constraints",
     ("2.2.6", "7.1.2.8.5"): "OCSP Responder Extended Key Usage",
     ("2.2.6", "7.1.2.8.6"): "OCSP Responder id-pkix-ocsp-nocheck",
     ("2.2.6", "7.1.2.10.6"): "CA Certificate Extended Key Usage",
     ("2.2.6", "7.1.2.11.2"): "CRL Distribution Points",
+    ("2.2.6", "7.1.3.2"): "Signature AlgorithmIdentifier",
     ("2.2.6", "7.2"): "CRL profile",
 })  # fmt: skip
 
