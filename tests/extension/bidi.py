@@ -224,6 +224,14 @@ class Firefox:
             "browsingContext.navigate", {"context": context, "url": url, "wait": wait}
         )
 
+    def wait_loaded(self, context: str) -> None:
+        """Wait until a context's document has finished loading (its ``load`` event)."""
+        deadline = time.monotonic() + WAIT_S
+        while self.evaluate(context, "document.readyState") != "complete":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{context} did not finish loading")
+            time.sleep(0.05)
+
     def close_tab(self, context: str) -> None:
         """Close a tab."""
         self.command("browsingContext.close", {"context": context})

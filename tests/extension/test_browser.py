@@ -30,7 +30,7 @@ from cryptography import x509
 from sim.loader import load_pem_bundle
 from tests.conftest import REPO, require, require_tool
 
-from .sites import Backend, TlsSite, loopback_resolver, with_resolver
+from .sites import Backend, SilentBackend, TlsSite, loopback_resolver, with_resolver
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -363,3 +363,30 @@ def test_popup_is_in_japanese_for_a_japanese_browser(
     assert AFFECTED_NAME in popup.locator("#rows").inner_text()
     assert popup.locator("#visitor h2").inner_text() == "あなたにできること"
     assert (popup.locator("html").get_attribute("lang") or "").startswith("ja")
+
+
+#: The issue's functional bound: with a backend that never answers, a page still loads within it.
+PAGE_LOAD_BOUND_S = 3.0
+
+
+@pytest.mark.parametrize("mode", ["local", "direct"])
+def test_a_backend_that_never_answers_never_stalls_a_page(
+    lab: Lab, launch: Callable[..., Browser], mode: str
+) -> None:
+    """Chromium: pages load within 3 s whatever the backend does, in each mode."""
+    silent = SilentBackend().start()
+    try:
+        browser = launch()
+        browser.configure(mode=mode, backendUrl=silent.url)
+        for site in (lab.affected, lab.clean):
+            page = browser.open(site.url)
+            # The browser's own Navigation Timing, start of navigation to end of load event.
+            took = page.evaluate(
+                "performance.getEntriesByType('navigation')[0].loadEventEnd / 1000"
+            )
+            assert 0 < took < PAGE_LOAD_BOUND_S, f"{site.host} took {took:.1f} s to load"
+            page.close()
+        # The extension did ask the silent backend (so the bound was really put to the test).
+        _wait_for("a connection to the silent backend", lambda: silent.accepted or None)
+    finally:
+        silent.stop()

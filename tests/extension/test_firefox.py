@@ -22,6 +22,7 @@ from .firefox_lab import (
     LISTED_NAME,
     ExtensionFirefox,
     FirefoxLab,
+    SilentBackend,
     firefox_executable,
     firefox_lab,
     listed_sha256,
@@ -143,3 +144,39 @@ def test_popup_is_in_japanese_in_a_japanese_firefox(
     )
     assert popup["lang"].startswith("ja")
     assert _requests_naming_a_test_host(lab) == []
+
+
+#: The issue's functional bound: with a backend that never answers, a page still loads within it.
+PAGE_LOAD_BOUND_S = 3.0
+
+
+def test_a_backend_that_never_answers_never_stalls_a_page(
+    lab: FirefoxLab, launch: Callable[..., ExtensionFirefox]
+) -> None:
+    """Pages load within 3 s, get 'unknown', and share one registry download."""
+    silent = SilentBackend().start()
+    try:
+        browser = launch()
+        browser.configure(backendUrl=silent.url)
+        # Two pages at once on a fresh profile (no registry stored): both wait for the very
+        # first download, which never comes, for at most 2 seconds.
+        tabs = [browser.ff.new_tab() for _ in range(2)]
+        for tab, site in zip(tabs, (lab.affected, lab.clean), strict=True):
+            browser.ff.navigate(tab, site.url, wait="none")
+        for tab in tabs:
+            browser.ff.wait_loaded(tab)
+            # The browser's own Navigation Timing: from the start of the navigation to the end
+            # of the page's load event, as a user would wait for it.
+            took = browser.ff.evaluate(
+                tab, "performance.getEntriesByType('navigation')[0].loadEventEnd / 1000"
+            )
+            assert 0 < took < PAGE_LOAD_BOUND_S, f"a page took {took:.1f} s to load"
+        states = [
+            browser.tab_state(browser.tab_id(site.url), lambda s: "verdict" in s)
+            for site in (lab.affected, lab.clean)
+        ]
+        assert [s["verdict"]["unknown_reason"] for s in states] == ["no_registry"] * 2
+        # The download started once (at install or by the first page) and is shared.
+        assert silent.accepted == 1
+    finally:
+        silent.stop()

@@ -5,14 +5,22 @@
 //   "prefix": Chrome asks GET /v1/hostprefix/<5 hex of sha256(host)> and matches the full hash here.
 //   "direct": Chrome asks GET /v1/hosts/<host> (for a backend the user runs).
 // Where the chain is visible (Firefox) it is always matched locally, whatever the mode.
+//
+// Never a stalled page: Firefox's blocking onHeadersReceived listener holds the page until it
+// returns, so it never waits on the network. It matches against the stored registry, stale or
+// not, and refreshes it in the background; only the very first download (nothing stored yet) is
+// awaited, for at most FIRST_REGISTRY_WAIT_MS, after which the page gets "unknown". Pages that
+// load at once share one download.
 
-import { checkHostByPrefix, checkHostDirect, DEFAULT_BACKEND, loadRegistry, normalizeBackend } from "./backend.js";
+import { cachedRegistry, checkHostByPrefix, checkHostDirect, DEFAULT_BACKEND, loadRegistry, normalizeBackend } from "./backend.js";
 import { hasSecurityInfo, SECURITY_INFO_OPTIONS, verdictFromSecurityInfo } from "./firefox.js";
 import { indexRegistry } from "./match.js";
 import { badgeFor } from "./present.js";
 
 export const MODES = ["local", "prefix", "direct"];
 export const DEFAULT_SETTINGS = Object.freeze({ backendUrl: DEFAULT_BACKEND, mode: "local" });
+/** How long a page may wait for the very first registry download (DESIGN: never beyond 2 s). */
+export const FIRST_REGISTRY_WAIT_MS = 2000;
 
 /** The key of a tab's state in session storage. */
 export const tabKey = (tabId) => `tab:${tabId}`;
@@ -33,11 +41,17 @@ export function siteOf(url) {
  * Build the controller.
  * @param {{api: object, fetchFn?: typeof fetch, now?: () => number}} deps
  */
-export function createController({ api, fetchFn = (...a) => fetch(...a), now = () => Date.now() }) {
+export function createController({
+  api, fetchFn = (...a) => fetch(...a), now = () => Date.now(), firstWaitMs = FIRST_REGISTRY_WAIT_MS,
+}) {
   const session = api.storage.session || memoryStorage();
   const local = api.storage.local;
   const firefox = hasSecurityInfo(api);
   let indexCache = { key: null, index: null };
+  /** The registry download under way ({backendUrl, promise}), shared until it settles. */
+  let inflight = null;
+  /** When pages stop waiting for the first download (set by the first page that waits). */
+  let firstWaitUntil = null;
 
   const t = (key, subs) => api.i18n.getMessage(key, subs) || key;
 
@@ -53,13 +67,52 @@ export function createController({ api, fetchFn = (...a) => fetch(...a), now = (
     return { backendUrl, mode };
   }
 
+  function indexOf(backendUrl, registry, etag) {
+    const key = `${backendUrl}|${etag}|${registry.entries.length}`;
+    if (indexCache.key !== key) indexCache = { key, index: indexRegistry(registry) };
+    return indexCache.index;
+  }
+
+  /** Load the registry (from the cache while fresh, else the network); one download at a time. */
   async function registryIndex(force = false) {
     const { backendUrl } = await settings();
-    const loaded = await loadRegistry({ backendUrl, fetchFn, storage: local, now: now(), force });
-    if (!loaded.registry) return { index: null, loaded };
-    const key = `${backendUrl}|${loaded.etag}|${loaded.fetchedAt === null ? "" : loaded.registry.entries.length}`;
-    if (indexCache.key !== key) indexCache = { key, index: indexRegistry(loaded.registry) };
-    return { index: indexCache.index, loaded };
+    // Checked and set with no await in between: concurrent callers share one download.
+    if (inflight?.backendUrl === backendUrl) return inflight.promise;
+    const promise = (async () => {
+      const loaded = await loadRegistry({ backendUrl, fetchFn, storage: local, now: now(), force });
+      if (!loaded.registry) return { index: null, loaded };
+      return { index: indexOf(backendUrl, loaded.registry, loaded.etag), loaded };
+    })().finally(() => {
+      if (inflight?.promise === promise) inflight = null;
+    });
+    inflight = { backendUrl, promise };
+    return promise;
+  }
+
+  /**
+   * The index a page is matched against, without waiting on the network: the stored registry
+   * (stale or not, refreshed in the background when old); with nothing stored, the shared first
+   * download, awaited until `firstWaitMs` after the first page that needed it, never longer.
+   * @returns {Promise<{index: object|null, error: string|null}>}
+   */
+  async function registryForPage() {
+    const { backendUrl } = await settings();
+    const cached = await cachedRegistry({ backendUrl, storage: local, now: now() });
+    if (cached) {
+      if (!cached.fresh) registryIndex().catch(() => {});
+      return { index: indexOf(backendUrl, cached.registry, cached.etag), error: null };
+    }
+    // A real clock (not `now`, which dates the cache): the pages' wait ends at one moment.
+    if (firstWaitUntil === null) firstWaitUntil = Date.now() + firstWaitMs;
+    const download = registryIndex().catch((err) => ({ index: null, loaded: { error: String(err) } }));
+    let timer;
+    const waited = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(null), Math.max(0, firstWaitUntil - Date.now()));
+    });
+    const got = await Promise.race([download, waited]);
+    clearTimeout(timer);
+    if (!got) return { index: null, error: `no registry within ${firstWaitMs} ms` };
+    return { index: got.index, error: got.loaded.error };
   }
 
   async function saveState(tabId, state) {
@@ -111,7 +164,7 @@ export function createController({ api, fetchFn = (...a) => fetch(...a), now = (
     let state;
     if (mode === "local") {
       // Private: no hostname leaves the browser. Keep the registry fresh for local matching.
-      await registryIndex();
+      await registryForPage();
       state = { host: site.host, port: site.port, status: "not_checked", checkedAt: now() };
     } else {
       const verdict = await checkRemote(mode, site);
@@ -132,11 +185,11 @@ export function createController({ api, fetchFn = (...a) => fetch(...a), now = (
     if (!site) return {};
     try {
       const info = await api.webRequest.getSecurityInfo(details.requestId, SECURITY_INFO_OPTIONS);
-      const { index, loaded } = await registryIndex();
+      const { index, error } = await registryForPage();
       let verdict;
       if (!index) {
         verdict = {
-          verdict: "unknown", summary: "Unknown: no registry yet.", reasons: [loaded.error || ""],
+          verdict: "unknown", summary: "Unknown: no registry yet.", reasons: [error || ""],
           unknown_reason: "no_registry", match: null, remedy: { owner: "", visitor: "" }, chain: [], source: "local",
         };
       } else {
@@ -184,7 +237,7 @@ export function createController({ api, fetchFn = (...a) => fetch(...a), now = (
     }
   }
 
-  return { settings, registryIndex, onNavigation, onHeadersReceived, checkNow, onMessage, getState, applyBadge, firefox };
+  return { settings, registryIndex, registryForPage, onNavigation, onHeadersReceived, checkNow, onMessage, getState, applyBadge, firefox };
 }
 
 function memoryStorage() {
