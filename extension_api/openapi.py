@@ -49,6 +49,11 @@ _ENTRY = _obj(
     }
 )
 
+
+def _column(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
 _MATCH = {
     **_obj({"position": {"type": "integer", "minimum": 0}, "entry": _ref("RegistryEntry")}),
     "nullable": True,
@@ -60,6 +65,10 @@ _VERDICT_PROPS: dict[str, Any] = {
     "summary": {"type": "string"},
     "reasons": {"type": "array", "items": {"type": "string"}},
     "match": _MATCH,
+    # True when an affected_key chain serves the CA's known clean re-issue (the fix).
+    "known_reissue": {"type": "boolean"},
+    # The chain position of a dangerous_responder verdict's CA certificate, else null.
+    "responder_position": {"type": "integer", "minimum": 0, "nullable": True},
     "remedy": _REMEDY,
     "chain": {
         "type": "array",
@@ -96,30 +105,28 @@ SCHEMAS: dict[str, Any] = {
     "Incident": _INCIDENT,
     "CompactRegistry": _obj(
         {
+            "format": {"type": "string", "enum": ["columns-1"]},
             "version": {"type": "integer"},
             "etag": {"type": "string"},
             "incidents": {"type": "object", "additionalProperties": _ref("Incident")},
             "remedies": {"type": "object", "additionalProperties": {"type": "string"}},
-            "entries": {
-                "type": "array",
-                "items": _obj(
-                    {
-                        "sha256": _HEX64,
-                        "spki_sha256": _NULLABLE_HEX64,
-                        "ski": {"type": "string", "nullable": True},
-                        "ca_label": {"type": "string"},
-                        "incident": {"type": "string"},
-                        "status": {"type": "string", "enum": list(STATUSES)},
-                        "status_date": _DATE,
-                        "not_after": _DATE,
-                        "remedy": {
-                            "type": "string",
-                            "enum": ["swap_intermediate", "reissue_leaf"],
-                        },
-                        "reissues": {"type": "array", "items": _HEX64},
-                    }
-                ),
-            },
+            "count": {"type": "integer", "minimum": 0},
+            # One array per field, each `count` long: entry i is {field: columns[field][i]}.
+            "columns": _obj(
+                {
+                    "sha256": _column(_HEX64),
+                    "spki_sha256": _column(_NULLABLE_HEX64),
+                    "ski": _column({"type": "string", "nullable": True}),
+                    "ca_label": _column({"type": "string"}),
+                    "incident": _column({"type": "string"}),
+                    "status": _column({"type": "string", "enum": list(STATUSES)}),
+                    "status_date": _column(_DATE),
+                    "remedy": _column(
+                        {"type": "string", "enum": ["swap_intermediate", "reissue_leaf"]}
+                    ),
+                    "reissues": _column({"type": "array", "items": _HEX64}),
+                }
+            ),
         }
     ),
     "EntryDetail": _obj(
@@ -171,6 +178,12 @@ SCHEMAS: dict[str, Any] = {
                         "verdict": {"type": "string", "enum": [k.value for k in VerdictKind]},
                         "summary": {"type": "string"},
                         "match": _MATCH,
+                        "known_reissue": {"type": "boolean"},
+                        "responder_position": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "nullable": True,
+                        },
                         "remedy": _REMEDY,
                         "fetched_at": _DATETIME,
                     }

@@ -34,6 +34,8 @@ from sim.registry import (
 from .config import Settings
 from .errors import ApiError
 from .fetcher import FetchPolicy, GuardError, HostError, fetch_chain, normalise_host
+from .registry_columns import FORMAT as COLUMNS_FORMAT
+from .registry_columns import columns_from_entries
 from .storage import CachedChain, RegistrySnapshot, Store, host_sha256
 
 __all__ = [
@@ -193,7 +195,22 @@ def _remedy_code(reissues: Sequence[str]) -> str:
 def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
     """The compact list for local matching: hashes, keys, labels, status, dates, remedy code."""
     registry = snap.registry
+    rows = [
+        {
+            "sha256": e.sha256,
+            "spki_sha256": e.spki_sha256,
+            "ski": e.ski,
+            "ca_label": e.ca_label,
+            "incident": e.incident,
+            "status": e.status,
+            "status_date": e.status_date.isoformat() if e.status_date else None,
+            "remedy": _remedy_code(e.reissues),
+            "reissues": list(e.reissues),
+        }
+        for e in registry.entries
+    ]
     doc = {
+        "format": COLUMNS_FORMAT,
         "version": snap.id,
         "etag": snap.etag,
         "incidents": registry.to_json()["incidents"],
@@ -201,21 +218,9 @@ def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
             "swap_intermediate": "Serve the CA's clean re-issue (listed in reissues) instead.",
             "reissue_leaf": "Reissue the certificate under a new intermediate and serve it.",
         },
-        "entries": [
-            {
-                "sha256": e.sha256,
-                "spki_sha256": e.spki_sha256,
-                "ski": e.ski,
-                "ca_label": e.ca_label,
-                "incident": e.incident,
-                "status": e.status,
-                "status_date": e.status_date.isoformat() if e.status_date else None,
-                "not_after": e.not_after.isoformat() if e.not_after else None,
-                "remedy": _remedy_code(e.reissues),
-                "reissues": list(e.reissues),
-            }
-            for e in registry.entries
-        ],
+        "count": len(rows),
+        # One array per field: 30 KB or less gzipped for the shipped list (registry_columns).
+        "columns": columns_from_entries(rows),
     }
     body = json.dumps(doc, separators=(",", ":")).encode()
     # mtime=0: the same snapshot gives the same bytes in every worker.
@@ -435,6 +440,8 @@ class PrefixHit:
             "match": None
             if v.entry is None
             else {"position": v.position, "entry": v.entry.to_json()},
+            "known_reissue": v.serves_known_reissue,
+            "responder_position": v.responder_position,
             "remedy": {"owner": v.remedy_owner, "visitor": v.remedy_visitor},
             "fetched_at": _iso(self.fetched_at),
         }

@@ -3,14 +3,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createController, siteOf } from "../src/lib/controller.js";
 import { hostHash } from "../src/lib/backend.js";
-import { fakeBrowser, fixtureJson, jsonResponse, recordingFetch } from "./helpers.mjs";
+import { fakeBrowser, fixtureJson, jsonResponse, recordingFetch, servedRegistry, verdictTable } from "./helpers.mjs";
 
-const registry = fixtureJson("registry.json");
+const registry = servedRegistry();
 const affectedInfo = fixtureJson("securityinfo-affected.json");
 const cleanInfo = fixtureJson("securityinfo-clean.json");
-const QUOVADIS = registry.entries.find((e) => e.sha256.startsWith("04ecba8f"));
-const affectedVerdict = { verdict: "affected", summary: "", reasons: [], match: { position: 1, entry: QUOVADIS }, remedy: { owner: "", visitor: "" }, chain: [] };
-const cleanVerdict = { verdict: "clean", summary: "", reasons: [], match: null, remedy: { owner: "", visitor: "" }, chain: [] };
+// The real API's answers to GET /v1/hosts (recorded in the verdict table).
+const answers = Object.fromEntries(verdictTable().cases.map((c) => [c.name, c.answers.direct]));
+const affectedVerdict = answers.affected_with_reissue;
+const cleanVerdict = answers.clean;
 
 function backend() {
   return recordingFetch((url) => {

@@ -2,10 +2,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { badgeFor, commonName, formatFingerprint, popupView, statusText } from "../src/lib/present.js";
-import { indexRegistry, verdictForDers } from "../src/lib/match.js";
-import { der, fixtureJson, i18n } from "./helpers.mjs";
+import { indexRegistry, registryEntries, verdictForDers } from "../src/lib/match.js";
+import { der, fixtureJson, i18n, servedRegistry } from "./helpers.mjs";
 
-const registry = fixtureJson("registry.json");
+const registry = servedRegistry();
 const index = indexRegistry(registry);
 const info = fixtureJson("securityinfo-affected.json");
 const chain = info.certificates.map((c) => Uint8Array.from(c.rawDER));
@@ -60,7 +60,7 @@ test("the popup names the intermediate, its fingerprint, its CA, the incident, i
 });
 
 test("without a re-issue, the owner must reissue the leaf", async () => {
-  const noReissue = registry.entries.find((e) => e.reissues.length === 0 && e.subject);
+  const noReissue = registryEntries(registry).find((e) => e.reissues.length === 0);
   const state = { host: "x.test", verdict: { verdict: "affected", match: { position: 1, entry: noReissue }, chain: [], source: "direct" } };
   const view = popupView({ state, incidents: registry.incidents, backendUrl: BACKEND }, en);
   assert.match(view.owner, /^Reissue the site's certificate/);

@@ -4,9 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createController, FIRST_REGISTRY_WAIT_MS } from "../src/lib/controller.js";
 import { REGISTRY_MAX_AGE_MS } from "../src/lib/backend.js";
-import { fakeBrowser, fixtureJson, jsonResponse, recordingFetch } from "./helpers.mjs";
+import { fakeBrowser, fixtureJson, jsonResponse, recordingFetch, servedRegistry } from "./helpers.mjs";
 
-const registry = fixtureJson("registry.json");
+const registry = servedRegistry();
 const affectedInfo = fixtureJson("securityinfo-affected.json");
 const BACKEND = "http://127.0.0.1:8000";
 

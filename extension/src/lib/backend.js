@@ -2,7 +2,7 @@
 // (k-anonymity) and direct host checks. Every function takes its fetch and storage, so the
 // unit tests run them in Node with recorded answers.
 
-import { sha256Hex } from "./match.js";
+import { isRegistry, sha256Hex } from "./match.js";
 
 export const DEFAULT_BACKEND = "http://127.0.0.1:8000";
 /** Hex characters of the host hash sent in prefix mode (about a million buckets). */
@@ -30,7 +30,7 @@ function timeoutSignal(ms) {
 export async function cachedRegistry({ backendUrl, storage, now = Date.now() }) {
   const base = normalizeBackend(backendUrl);
   const stored = (await storage.get(REGISTRY_KEY))[REGISTRY_KEY];
-  if (!stored || stored.backend !== base || !Array.isArray(stored.registry?.entries)) return null;
+  if (!stored || stored.backend !== base || !isRegistry(stored.registry)) return null;
   return {
     registry: stored.registry,
     etag: stored.etag ?? null,
@@ -85,7 +85,7 @@ export async function loadRegistry({ backendUrl, fetchFn, storage, now = Date.no
   } catch (err) {
     return offline(cached, `bad JSON: ${err.message || err}`);
   }
-  if (!registry || !Array.isArray(registry.entries)) return offline(cached, "not a registry");
+  if (!isRegistry(registry)) return offline(cached, "not a registry");
   const etag = response.headers.get("ETag");
   await storage.set({ [REGISTRY_KEY]: { backend: base, registry, etag, fetchedAt: now } });
   return { registry, etag, fetchedAt: now, fromCache: false, stale: false, error: null };

@@ -68,7 +68,7 @@ export function createController({
   }
 
   function indexOf(backendUrl, registry, etag) {
-    const key = `${backendUrl}|${etag}|${registry.entries.length}`;
+    const key = `${backendUrl}|${etag}|${registry.count}`;
     if (indexCache.key !== key) indexCache = { key, index: indexRegistry(registry) };
     return indexCache.index;
   }
@@ -228,7 +228,7 @@ export function createController({
         return getState(message.tabId);
       case "refreshRegistry": {
         const { loaded } = await registryIndex(true);
-        return { count: loaded.registry?.entries?.length ?? 0, stale: loaded.stale, error: loaded.error };
+        return { count: loaded.registry?.count ?? 0, stale: loaded.stale, error: loaded.error };
       }
       case "ready":
         return { ready: true, firefox };
