@@ -102,3 +102,14 @@ test("common names are read from RFC 4514 names with escapes", () => {
   assert.equal(commonName("CN=Foo\\, Inc. CA,O=Foo"), "Foo, Inc. CA");
   assert.equal(commonName("O=No CN"), "O=No CN");
 });
+
+test("the popup says which mode is on and what the backend learns, in both languages", () => {
+  const view = (mode, t) => popupView({ state: { host: "x.test", status: "not_checked" }, mode }, t).mode;
+  assert.equal(view("prefix", en), "Mode: hash prefix. The backend learns 5 characters of a hash of each HTTPS site name, shared with many other sites; never the name.");
+  assert.match(view("local", en), /learns nothing about the sites you visit/);
+  assert.match(view("direct", en), /learns the name of every HTTPS site/);
+  assert.match(view("off", en), /Nothing is checked/);
+  assert.match(view("prefix", ja), /先頭 5 文字/);
+  const off = popupView({ state: { host: "x.test", status: "off" }, mode: "off" }, en);
+  assert.deepEqual([off.kind, off.headline], ["off", "Checks are off: this site was not checked."]);
+});

@@ -255,6 +255,7 @@ class ExtensionFirefox:
                 " values: [...document.querySelectorAll('#rows dd')].map((e) => e.textContent),"
                 " owner: document.getElementById('owner-text').textContent,"
                 " source: document.getElementById('source').textContent,"
+                " mode: document.getElementById('mode').textContent,"
                 " lang: document.documentElement.lang } : null",
             ),
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import importlib.util
 import os
 import time
@@ -258,22 +259,25 @@ def _requests_with_hostnames(lab: Lab) -> list[str]:
 def test_default_mode_sends_no_hostname_and_direct_checks_warn_on_the_affected_site(
     lab: Lab, launch: Callable[..., Browser]
 ) -> None:
-    """Private by default; with direct host checks, '!' on the affected site only."""
+    """Hash prefixes by default (Chrome shows no chain); with direct checks, '!' on affected."""
     browser = launch()
     browser.configure(backendUrl=lab.backend.url)  # the privacy mode stays the default
     assert browser.worker.evaluate("chrome.storage.local.get('mode')") == {}
-    # Default (private) mode: both sites visited, the extension handles both navigations...
+    # Default mode in Chrome: each site is looked up by 5 hex characters of its name's hash...
+    prefixes = set()
     for site in (lab.affected, lab.clean):
         page = browser.open(site.url)
         tab = browser.tab_id(site.url)
-        state = browser.tab_state(tab, lambda s: s.get("status") == "not_checked")
+        state = browser.tab_state(tab, lambda s: "verdict" in s)
         assert state["host"] == site.host
-        assert browser.badge_text(tab) == ""
+        assert state["verdict"]["source"] == "prefix"
+        prefixes.add(hashlib.sha256(site.host.encode()).hexdigest()[:5])
         page.close()
-    # ...and the backend heard only the registry download, never a hostname.
-    _wait_for("the registry download", lambda: True if lab.backend.log.snapshot() else None)
+    # ...and the backend heard those prefixes (and perhaps the registry), never a hostname.
     assert _requests_with_hostnames(lab) == []
-    assert {line.split("?")[0] for line in lab.backend.log.snapshot()} == {"GET /v1/registry"}
+    heard = {line.split("?")[0] for line in lab.backend.log.snapshot()}
+    assert {f"GET /v1/hostprefix/{p}" for p in prefixes} <= heard
+    assert heard <= {"GET /v1/registry", *(f"GET /v1/hostprefix/{p}" for p in prefixes)}
 
     browser.configure(mode="direct", backendUrl=lab.backend.url)
     affected = browser.open(lab.affected.url)
@@ -308,6 +312,9 @@ def test_default_mode_sends_no_hostname_and_direct_checks_warn_on_the_affected_s
     assert rows["SHA-256 fingerprint"].replace(":", "").lower() == AFFECTED_SHA256
     assert rows["Status"] == "revoked (the deadline was 2020-07-08)"
     assert popup.locator("#owner-text").inner_text().startswith("Only swap the served intermediate")
+    assert popup.locator("#mode").inner_text() == (
+        "Mode: direct. The backend learns the name of every HTTPS site you visit."
+    )
     assert popup.locator("#lesson-link").get_attribute("href") == (
         f"{lab.backend.url}/notebooks/02_ocsp_delegated_responder.ipynb"
     )

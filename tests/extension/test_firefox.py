@@ -113,6 +113,10 @@ def test_default_mode_warns_from_the_verified_chain_and_sends_no_hostname(
     assert popup["rows"]["SHA-256 fingerprint"].replace(":", "").lower() == listed_sha256(lab)
     assert popup["rows"]["Status"] == f"will be revoked on {LISTED_DATE}"
     assert popup["source"] == "Checked in your browser; nothing about this site was sent."
+    assert popup["mode"] == (
+        "Mode: private. The backend learns nothing about the sites you visit; it only serves the"
+        " list of affected intermediates."
+    )
     # The backend heard the registry download and nothing that names a site.
     assert _requests_naming_a_test_host(lab) == []
     assert {line.split("?")[0] for line in lab.backend.log.snapshot()} == {"GET /v1/registry"}

@@ -1,10 +1,12 @@
 // The background logic, independent of the browser object it is given (chrome or browser),
 // so the unit tests drive it with a fake. Modes (options page):
-//   "local"  (default): nothing but GET /v1/registry leaves the browser; chains are matched here
-//                       where the browser exposes them (Firefox); elsewhere nothing is checked.
-//   "prefix": Chrome asks GET /v1/hostprefix/<5 hex of sha256(host)> and matches the full hash here.
-//   "direct": Chrome asks GET /v1/hosts/<host> (for a backend the user runs).
-// Where the chain is visible (Firefox) it is always matched locally, whatever the mode.
+//   "local"  (Firefox's default): nothing but GET /v1/registry leaves the browser; chains are
+//            matched here where the browser exposes them (Firefox); elsewhere nothing is checked.
+//   "prefix" (Chrome's default, as Chrome shows extensions no chain): asks
+//            GET /v1/hostprefix/<5 hex of sha256(host)> and matches the full hash here.
+//   "direct": asks GET /v1/hosts/<host> (for a backend the user runs).
+//   "off":    nothing is checked and nothing is sent.
+// Where the chain is visible (Firefox) it is matched locally in every mode but "off".
 //
 // Never a stalled page: Firefox's blocking onHeadersReceived listener holds the page until it
 // returns, so it never waits on the network. It matches against the stored registry, stale or
@@ -17,8 +19,16 @@ import { hasSecurityInfo, SECURITY_INFO_OPTIONS, verdictFromSecurityInfo } from 
 import { indexRegistry } from "./match.js";
 import { badgeFor } from "./present.js";
 
-export const MODES = ["local", "prefix", "direct"];
+export const MODES = ["local", "prefix", "direct", "off"];
 export const DEFAULT_SETTINGS = Object.freeze({ backendUrl: DEFAULT_BACKEND, mode: "local" });
+
+/**
+ * The default mode of a browser: "local" where the extension sees the chain (Firefox), else
+ * "prefix", so that Chrome is protected by default without sending a hostname.
+ */
+export function defaultModeFor(api) {
+  return hasSecurityInfo(api) ? "local" : "prefix";
+}
 /** How long a page may wait for the very first registry download (DESIGN: never beyond 2 s). */
 export const FIRST_REGISTRY_WAIT_MS = 2000;
 
@@ -57,7 +67,7 @@ export function createController({
 
   async function settings() {
     const got = await local.get(["backendUrl", "mode"]);
-    const mode = MODES.includes(got.mode) ? got.mode : DEFAULT_SETTINGS.mode;
+    const mode = MODES.includes(got.mode) ? got.mode : defaultModeFor(api);
     let backendUrl = DEFAULT_SETTINGS.backendUrl;
     try {
       backendUrl = normalizeBackend(got.backendUrl || DEFAULT_SETTINGS.backendUrl);
@@ -162,11 +172,15 @@ export function createController({
     }
     const { mode } = await settings();
     let state;
-    if (mode === "local") {
+    if (mode === "off") {
+      state = { host: site.host, port: site.port, status: "off", checkedAt: now() };
+    } else if (mode === "local") {
       // Private: no hostname leaves the browser. Keep the registry fresh for local matching.
       await registryForPage();
       state = { host: site.host, port: site.port, status: "not_checked", checkedAt: now() };
     } else {
+      // The registry (anonymous) gives the popup its incident texts; never awaited here.
+      registryForPage().catch(() => {});
       const verdict = await checkRemote(mode, site);
       state = { host: site.host, port: site.port, verdict, checkedAt: now() };
     }
@@ -184,6 +198,7 @@ export function createController({
     const site = siteOf(details.url);
     if (!site) return {};
     try {
+      if ((await settings()).mode === "off") return {};
       const info = await api.webRequest.getSecurityInfo(details.requestId, SECURITY_INFO_OPTIONS);
       const { index, error } = await registryForPage();
       let verdict;

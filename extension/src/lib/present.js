@@ -60,6 +60,7 @@ function badgeTitle(state, t) {
       return t("badgeUnknown", [reasonText(verdict, t)]);
     default:
       if (state?.status === "not_checked") return t("badgeNotChecked");
+      if (state?.status === "off") return t("badgeOff");
       return t("extName");
   }
 }
@@ -116,18 +117,26 @@ export function lessonUrl(lesson, backendUrl) {
   }
 }
 
+/** Which mode is on and what the backend learns in it, in one sentence. */
+export function modeText(mode, t) {
+  const key = { local: "modeLocal", prefix: "modePrefix", direct: "modeDirect", off: "modeOff" }[mode];
+  return key ? t(key) : null;
+}
+
 /**
  * The popup's content for a tab.
  * @param {{state: object|null, incidents: object, backendUrl: string, mode: string}} input
  * @param {(key: string, subs?: string[]) => string} t
  * @returns {{kind: string, headline: string, rows: {label: string, value: string, mono?: boolean}[],
  *            visitor: string|null, owner: string|null, lesson: {href: string, text: string}|null,
- *            source: string|null}}
+ *            source: string|null, mode: string|null}}
  */
 export function popupView({ state, incidents = {}, backendUrl = "", mode = "local" }, t) {
   const verdict = state?.verdict;
-  const kind = verdict?.verdict || (state?.status === "not_checked" ? "not_checked" : "none");
-  const view = { kind, headline: "", rows: [], visitor: null, owner: null, lesson: null, source: null };
+  const kind = verdict?.verdict || (["not_checked", "off"].includes(state?.status) ? state.status : "none");
+  const view = {
+    kind, headline: "", rows: [], visitor: null, owner: null, lesson: null, source: null, mode: modeText(mode, t),
+  };
   if (state?.host) view.rows.push({ label: t("labelSite"), value: state.host });
   const entry = entryOf(verdict);
   const incident = entry ? incidents[entry.incident] : null;
@@ -173,6 +182,9 @@ export function popupView({ state, incidents = {}, backendUrl = "", mode = "loca
     case "not_checked":
       view.headline = t("headlineNotChecked");
       view.visitor = t("notCheckedExplain");
+      break;
+    case "off":
+      view.headline = t("headlineOff");
       break;
     default:
       view.headline = t("headlineNone");
