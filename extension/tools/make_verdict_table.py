@@ -121,12 +121,23 @@ def _expected(verdict: Verdict) -> dict[str, Any]:
     entry = verdict.entry
     named = verdict.position if verdict.position is not None else None
     subject = verdict.chain[named].subject if named is not None else ""
+    named_from = "chain"
+    if (
+        verdict.kind is VerdictKind.AFFECTED_KEY
+        and entry is not None
+        and named is not None
+        and verdict.chain[named].spki_sha256 != entry.spki_sha256
+    ):
+        # Matched through the issuer's key identifier: the certificate at the position is one
+        # the listed key signed (here the leaf), so the popup names the listed entry.
+        subject, named_from = entry.subject, "entry"
     return {
         "verdict": verdict.kind.value,
         "position": verdict.position if entry is not None else None,
         "known_reissue": verdict.serves_known_reissue,
         "responder_position": verdict.responder_position,
         "certificate_name": _common_name(subject) if subject else None,
+        "named_from": named_from,
         "entry": None
         if entry is None
         else {

@@ -23,10 +23,22 @@ function entryOf(verdict) {
   return verdict?.match?.entry || null;
 }
 
-function certName(verdict) {
+/**
+ * The served certificate a verdict is about, or null. An affected_key match through the issuer's
+ * key identifier points at a certificate the listed key signed (often the leaf itself), not at the
+ * listed intermediate: then the popup names the listed entry instead.
+ */
+export function servedCertificate(verdict) {
   const entry = entryOf(verdict);
   const pos = verdict?.match?.position ?? verdict?.responder_position;
   const served = pos != null ? verdict?.chain?.[pos] : null;
+  if (served && entry && verdict.verdict === "affected_key" && served.spki_sha256 !== entry.spki_sha256) return null;
+  return served || null;
+}
+
+function certName(verdict) {
+  const entry = entryOf(verdict);
+  const served = servedCertificate(verdict);
   return commonName(served?.subject || entry?.subject || "") || entry?.sha256 || "";
 }
 
@@ -142,7 +154,7 @@ export function popupView({ state, incidents = {}, backendUrl = "", mode = "loca
   const incident = entry ? incidents[entry.incident] : null;
   const addEntryRows = () => {
     view.rows.push({ label: t("labelIntermediate"), value: certName(verdict) });
-    const subject = entry.subject || verdict.chain?.[verdict.match.position]?.subject;
+    const subject = entry.subject || servedCertificate(verdict)?.subject;
     if (subject) view.rows.push({ label: t("labelSubject"), value: subject, mono: true });
     view.rows.push({ label: t("labelFingerprint"), value: formatFingerprint(entry.sha256), mono: true });
     view.rows.push({ label: t("labelCa"), value: entry.ca_label });
@@ -168,7 +180,7 @@ export function popupView({ state, incidents = {}, backendUrl = "", mode = "loca
       break;
     case "dangerous_responder":
       view.headline = t("headlineResponder");
-      view.rows.push({ label: t("labelCertificate"), value: certName(verdict) });
+      if (certName(verdict)) view.rows.push({ label: t("labelCertificate"), value: certName(verdict) });
       view.visitor = t("visitorResponder");
       view.owner = t("ownerResponder");
       break;
