@@ -3,7 +3,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per extra: `make run` installs the API only, `make lab` the lessons, `make test` all.
+STAMP := $(VENV)/.installed-dev
+API_STAMP := $(VENV)/.installed-api
+LAB_STAMP := $(VENV)/.installed-lab
 NODE_STAMP := extension/node_modules/.installed
 SLIDES_STAMP := notebooks/node_modules/.installed
 REVLAB_PORT ?= 8000
@@ -11,12 +14,17 @@ export REVLAB_PORT
 
 .PHONY: run test lint lab slides extension bench clean
 
-$(STAMP): pyproject.toml
+$(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Revocation Lab needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@
+
+# setuptools warns, on every editable install of a project whose packages sit at the top of
+# the checkout, that such folders shadow installed ones: that is the point of this layout.
+$(VENV)/.installed-%: pyproject.toml | $(VENV)/.created
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[$*]'
+	touch $@
 
 # web-ext (the Firefox linter) for the extension's tests; skipped with a message without npm.
 $(NODE_STAMP): extension/package.json extension/package-lock.json
@@ -31,7 +39,7 @@ $(SLIDES_STAMP): notebooks/package.json notebooks/package-lock.json
 	else echo "npm not found: the slides test will skip (apt-get install nodejs npm)"; fi
 
 ## run: the API on 127.0.0.1:$REVLAB_PORT under gunicorn, with the embedded SQLite database
-run: $(STAMP)
+run: $(API_STAMP)
 	$(BIN)/revlab serve --host 127.0.0.1 --port $(REVLAB_PORT)
 
 ## test: lint, type checks and the whole suite (Python, the extension's JS tests, the browser)
@@ -40,12 +48,12 @@ test: $(STAMP) lint
 	NO_UPDATE_NOTIFIER=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim extension_api tests benchmarks notebooks/build_slides.py
+	$(BIN)/ruff check sim tlsscan extension_api revlab tests benchmarks tools notebooks/build_slides.py
 	$(BIN)/mypy
 	$(BIN)/mypy --strict notebooks/build_slides.py
 
 ## lab: JupyterLab on the lessons
-lab: $(STAMP)
+lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 ## slides: one reveal.js deck per lesson and a combined talk in build/slides, figures in build/figures

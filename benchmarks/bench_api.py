@@ -104,7 +104,7 @@ def main() -> int:
                "REVLAB_ALLOW_HOSTS": "127.0.0.1", "REVLAB_ALLOWED_PORTS": "1-65535",
                "REVLAB_RATE_LIMIT": args.rate_limit, "REVLAB_HOSTS_RATE_LIMIT": args.rate_limit}
         proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
+            [sys.executable, "-c", "import sys; from revlab import main; sys.exit(main())",
              "serve", "--port", str(port), "--workers", str(args.workers)],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

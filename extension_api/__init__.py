@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import errors, security
-from .api import BLUEPRINTS
+from . import security
+from .api import BLUEPRINTS, http_errors
 from .config import Settings
 from .service import ApiState
 from .storage import Store
@@ -43,7 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     state = ApiState(settings=settings, store=Store(settings.resolved_database_url))
     state.initialise()
     app.extensions["revlab"] = state
-    errors.init_app(app)
+    http_errors.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     security.init_app(app, settings)

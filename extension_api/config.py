@@ -44,21 +44,20 @@ guard, ``REVLAB_ALLOWED_PORTS`` widens the ports the chain fetcher may connect t
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sim.errors import ConfigError, HostError
+from tlsscan.guard import parse_allow_entry
+
 __all__ = ["ConfigError", "Settings", "default_data_dir", "parse_ports"]
 
 #: Name of the SQLite file inside the data directory.
 DB_FILENAME = "revlab.sqlite3"
 
-
-class ConfigError(ValueError):
-    """A setting has a value we cannot use; the message names the variable."""
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -241,13 +240,10 @@ class Settings:
         if not 1 <= self.max_chain <= 50:
             raise ConfigError("max_chain: must be between 1 and 50")
         for entry in self.allow_hosts:
-            if "/" in entry:
-                try:
-                    ipaddress.ip_network(entry, strict=False)
-                except ValueError:
-                    raise ConfigError(
-                        f"REVLAB_ALLOW_HOSTS: {entry!r} is not a network"
-                    ) from None
+            try:
+                parse_allow_entry(entry)
+            except HostError as exc:
+                raise ConfigError(f"REVLAB_ALLOW_HOSTS: {exc}") from None
         if self.max_body < 1024 or self.max_import_body < 1024:
             raise ConfigError("max_body and max_import_body: must be at least 1024 bytes")
         return self

@@ -1,86 +1,87 @@
-"""Every error as JSON: ``{"error": {"code": "...", "message": "..."}}``.
+"""What can go wrong in a request, as domain errors: no HTTP here.
 
-Views raise `ApiError`; Werkzeug's HTTP errors (404, 405, 413, ...) and anything unexpected
-go through the same handler, so a client never sees HTML or a traceback.
+The service layer and the views raise these (and the `sim.errors` ones: `HostError`,
+`GuardError`, `LoadError`, `RegistryImportError`...). One table in
+`extension_api.api.http_errors` turns each into an HTTP status and a JSON body
+``{"error": {"code": "...", "message": "..."}}``; nothing else chooses a status.
+
+A message is one sentence for a person: it says what is wrong with what the client sent, and
+never names a server path or a parser's internals.
 """
 
 from __future__ import annotations
 
-import logging
+from enum import StrEnum
 
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from sim.errors import RevlabError
 
-__all__ = ["ApiError", "error_response", "init_app"]
-
-log = logging.getLogger(__name__)
-
-# Werkzeug's status codes mapped to our stable error codes.
-_HTTP_CODES: dict[int, str] = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    411: "length_required",
-    413: "body_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-}
+__all__ = [
+    "ErrorCode",
+    "Forbidden",
+    "NotFound",
+    "RequestError",
+    "Unauthenticated",
+]
 
 
-class ApiError(Exception):
-    """An error a client caused or must know about, returned as JSON.
+class ErrorCode(StrEnum):
+    """The stable machine-readable codes of the API's errors (``error.code``)."""
+
+    # Bad input (400).
+    BAD_REQUEST = "bad_request"
+    INVALID_JSON = "invalid_json"
+    INVALID_BODY = "invalid_body"
+    INVALID_CHAIN = "invalid_chain"
+    CHAIN_TOO_LONG = "chain_too_long"
+    INVALID_CERTIFICATE = "invalid_certificate"
+    INVALID_HOST = "invalid_host"
+    INVALID_PORT = "invalid_port"
+    INVALID_PREFIX = "invalid_prefix"
+    INVALID_SHA256 = "invalid_sha256"
+    INVALID_PARAMETER = "invalid_parameter"
+    EMPTY_BODY = "empty_body"
+    # Tokens and refusals (401, 403).
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    IMPORTS_DISABLED = "imports_disabled"
+    REFUSED_TARGET = "refused_target"
+    # Unknown things (404).
+    NOT_FOUND = "not_found"
+    NOT_LISTED = "not_listed"
+    # A file refused as a whole (422).
+    IMPORT_REFUSED = "import_refused"
+    # HTTP-level errors raised by Werkzeug.
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    CONFLICT = "conflict"
+    LENGTH_REQUIRED = "length_required"
+    BODY_TOO_LARGE = "body_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    RATE_LIMITED = "rate_limited"
+    HTTP_ERROR = "http_error"
+    INTERNAL_ERROR = "internal_error"
+
+
+class RequestError(RevlabError):
+    """A request the API cannot serve as asked (bad input unless a subclass says otherwise).
 
     Attributes:
-        status: the HTTP status.
-        code: a stable machine-readable code, e.g. ``invalid_chain``.
-        message: one sentence for people.
+        code: which rule the request broke.
     """
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        """Create the error."""
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        """Create the error with its code and its sentence for people."""
         super().__init__(message)
-        self.status = status
         self.code = code
-        self.message = message
 
 
-def error_response(status: int, code: str, message: str) -> Response:
-    """The JSON error response."""
-    response = jsonify({"error": {"code": code, "message": message}})
-    response.status_code = status
-    return response
+class NotFound(RequestError):
+    """The request names something that does not exist here (a lesson, a listed certificate)."""
 
 
-def _api_error(exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
+class Unauthenticated(RequestError):
+    """The request needs a token and carries none."""
 
 
-def _http_error(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    code = _HTTP_CODES.get(status, "http_error")
-    if status == 429:
-        message = f"Too many requests: limit {exc.description}."
-    else:
-        message = exc.description or exc.name
-    response = error_response(status, code, message)
-    # Keep the headers Werkzeug set (Allow on a 405, Retry-After on a 429).
-    for name, value in exc.get_headers():
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response
-
-
-def _unexpected(exc: Exception) -> Response:
-    log.exception("unexpected error")
-    return error_response(500, "internal_error", "An unexpected error occurred.")
-
-
-def init_app(app: Flask) -> None:
-    """Register the JSON error handlers."""
-    app.register_error_handler(ApiError, _api_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+class Forbidden(RequestError):
+    """The request is not allowed: a wrong token, or a feature that is switched off."""

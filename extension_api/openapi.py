@@ -11,6 +11,9 @@ from typing import Any
 
 from sim.registry import STATUSES, VerdictKind
 
+from .errors import ErrorCode
+from .service import RemedyCode
+
 __all__ = ["SCHEMAS", "openapi_document"]
 
 _HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
@@ -98,9 +101,37 @@ _INCIDENT = _obj(
 #: The component schemas, by name.
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(
-        {"error": _obj({"code": {"type": "string"}, "message": {"type": "string"}})}
+        {
+            "error": _obj(
+                {
+                    "code": {"type": "string", "enum": [c.value for c in ErrorCode]},
+                    "message": {"type": "string"},
+                }
+            )
+        }
     ),
     "Health": _obj({"status": {"type": "string", "enum": ["ok"]}}),
+    "Index": _obj(
+        {
+            "name": {"type": "string"},
+            "about": {"type": "string"},
+            "openapi": {"type": "string"},
+            "endpoints": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "method": {"type": "string"},
+                        "path": {"type": "string"},
+                        "summary": {"type": "string"},
+                    }
+                ),
+            },
+            "lessons": {
+                "type": "array",
+                "items": _obj({"title": {"type": "string"}, "url": {"type": "string"}}),
+            },
+        }
+    ),
     "RegistryEntry": _ENTRY,
     "Incident": _INCIDENT,
     "CompactRegistry": _obj(
@@ -122,7 +153,7 @@ SCHEMAS: dict[str, Any] = {
                     "status": _column({"type": "string", "enum": list(STATUSES)}),
                     "status_date": _column(_DATE),
                     "remedy": _column(
-                        {"type": "string", "enum": ["swap_intermediate", "reissue_leaf"]}
+                        {"type": "string", "enum": [c.value for c in RemedyCode]}
                     ),
                     "reissues": _column({"type": "array", "items": _HEX64}),
                 }
@@ -234,6 +265,23 @@ def openapi_document() -> dict[str, Any]:
             "intermediates (DESIGN.md). Every error is {'error': {'code', 'message'}}.",
         },
         "paths": {
+            "/": {
+                "get": {
+                    "operationId": "index",
+                    "summary": "what this server offers: this list, the OpenAPI link, lessons",
+                    "responses": {
+                        "200": {
+                            "description": "HTML for a browser, JSON for Accept: "
+                            "application/json",
+                            "content": {
+                                "text/html": {"schema": {"type": "string"}},
+                                "application/json": {"schema": _ref("Index")},
+                            },
+                        },
+                        **_errors(429),
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
                     "operationId": "healthz",

@@ -2,6 +2,8 @@
 
 Views parse the request, call one function here and serialise its frozen result. Each function
 works on an `ApiState` (the store, the settings and the in-memory registry of this worker).
+Bad input raises a domain error (`extension_api.errors.RequestError`, or the `sim.errors` one
+of its area); `extension_api.api.http_errors` alone gives it an HTTP status.
 """
 
 from __future__ import annotations
@@ -16,24 +18,25 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
 from sim.der import DerError, certificate_tbs
-from sim.loader import CertRecord, LoadError, load_pem_bundle, record_from_der
+from sim.loader import CertRecord, load_pem_bundle, record_from_der
 from sim.registry import (
     STATUSES,
     Registry,
-    RegistryImportError,
     Verdict,
-    VerdictKind,
     match,
     shipped_registry,
 )
+from sim.served import verdict_for_served
+from tlsscan.fetcher import FetchPolicy, fetch_chain
+from tlsscan.guard import normalise_host, parse_port
 
 from .config import Settings
-from .errors import ApiError
-from .fetcher import FetchPolicy, GuardError, HostError, fetch_chain, normalise_host
+from .errors import ErrorCode, RequestError
 from .registry_columns import FORMAT as COLUMNS_FORMAT
 from .registry_columns import columns_from_entries
 from .storage import CachedChain, RegistrySnapshot, Store, host_sha256
@@ -44,6 +47,7 @@ __all__ = [
     "HostCheck",
     "ImportResult",
     "PrefixHit",
+    "RemedyCode",
     "check_chain",
     "check_host",
     "compact_registry",
@@ -188,8 +192,24 @@ class ApiState:
             self._checked = time.monotonic()
 
 
-def _remedy_code(reissues: Sequence[str]) -> str:
-    return "swap_intermediate" if reissues else "reissue_leaf"
+class RemedyCode(StrEnum):
+    """What a site owner must do about a listed intermediate, as the compact list says it."""
+
+    #: A clean re-issue with the same key exists: serving it instead is enough.
+    SWAP_INTERMEDIATE = "swap_intermediate"
+    #: No clean re-issue: the leaf needs a new certificate under another intermediate.
+    REISSUE_LEAF = "reissue_leaf"
+
+
+#: The sentence for people behind each remedy code (sent once per compact list).
+REMEDY_TEXT: dict[RemedyCode, str] = {
+    RemedyCode.SWAP_INTERMEDIATE: "Serve the CA's clean re-issue (listed in reissues) instead.",
+    RemedyCode.REISSUE_LEAF: "Reissue the certificate under a new intermediate and serve it.",
+}
+
+
+def _remedy_code(reissues: Sequence[str]) -> RemedyCode:
+    return RemedyCode.SWAP_INTERMEDIATE if reissues else RemedyCode.REISSUE_LEAF
 
 
 def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
@@ -214,10 +234,7 @@ def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
         "version": snap.id,
         "etag": snap.etag,
         "incidents": registry.to_json()["incidents"],
-        "remedies": {
-            "swap_intermediate": "Serve the CA's clean re-issue (listed in reissues) instead.",
-            "reissue_leaf": "Reissue the certificate under a new intermediate and serve it.",
-        },
+        "remedies": {code.value: text for code, text in REMEDY_TEXT.items()},
         "count": len(rows),
         # One array per field: 30 KB or less gzipped for the shipped list (registry_columns).
         "columns": columns_from_entries(rows),
@@ -230,7 +247,9 @@ def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
 
 def _record_from_item(item: object, index: int) -> CertRecord:
     if not isinstance(item, str):
-        raise ApiError(400, "invalid_chain", f"chain[{index}]: expected a PEM or base64 DER string")
+        raise RequestError(
+            ErrorCode.INVALID_CHAIN, f"chain[{index}]: expected a PEM or base64 DER string"
+        )
     return _record_from_text(item, index)
 
 
@@ -240,59 +259,71 @@ def _record_from_item(item: object, index: int) -> CertRecord:
 def _record_from_text(item: str, index: int) -> CertRecord:
     where = f"chain[{index}]"
     if len(item) > MAX_ITEM_CHARS:
-        raise ApiError(400, "invalid_chain", f"{where}: longer than {MAX_ITEM_CHARS} characters")
+        raise RequestError(
+            ErrorCode.INVALID_CHAIN, f"{where}: longer than {MAX_ITEM_CHARS} characters"
+        )
     if "-----BEGIN" in item:
-        try:
-            records = load_pem_bundle(item.encode("utf-8", "replace"), where)
-        except LoadError as exc:
-            raise ApiError(400, "invalid_certificate", str(exc)) from None
+        records = load_pem_bundle(item.encode("utf-8", "replace"), where)
         if len(records) != 1:
-            raise ApiError(
-                400, "invalid_chain", f"{where}: holds {len(records)} certificates, not one"
+            raise RequestError(
+                ErrorCode.INVALID_CHAIN, f"{where}: holds {len(records)} certificates, not one"
             )
         record = records[0]
     else:
         try:
             der = base64.b64decode("".join(item.split()), validate=True)
         except (binascii.Error, ValueError):
-            raise ApiError(
-                400, "invalid_certificate", f"{where}: neither PEM nor valid base64 DER"
+            raise RequestError(
+                ErrorCode.INVALID_CERTIFICATE, f"{where}: neither PEM nor valid base64 DER"
             ) from None
         if not der:
-            raise ApiError(400, "invalid_certificate", f"{where}: empty")
+            raise RequestError(ErrorCode.INVALID_CERTIFICATE, f"{where}: empty")
         record = record_from_der(der, where)
-    if not record.ok and not _is_certificate_der(record.der):
-        raise ApiError(400, "invalid_certificate", f"{where}: not a certificate ({record.error})")
+    if not record.ok:
+        problem = _certificate_problem(record)
+        if problem is not None:
+            raise RequestError(
+                ErrorCode.INVALID_CERTIFICATE, f"{where}: not a certificate ({problem})"
+            )
     # A real certificate that cryptography refuses (one of the 2020 intermediates is) still has
     # a fingerprint and raw facts: the verdict uses them and says it could not be parsed.
     return record
 
 
-def _is_certificate_der(der: bytes | None) -> bool:
-    if not der:
-        return False
+def _certificate_problem(record: CertRecord) -> str | None:
+    """Why a record the parser refused is not a certificate at all, in words; None if it is one.
+
+    The parser's own message (``ParseError { kind: ShortData ... }``) is for us, not for the
+    client: the reason given is our DER walker's, or the PEM reader's.
+    """
+    if not record.der:
+        return record.error or "no certificate bytes"
     try:
-        certificate_tbs(der)
-    except DerError:
-        return False
-    return True
+        certificate_tbs(record.der)
+    except DerError as exc:
+        return f"the bytes are not DER of an X.509 certificate: {exc}"
+    return None
 
 
 def parse_chain(payload: object, max_chain: int) -> list[CertRecord]:
     """The certificates of a ``{"chain": [...]}`` body, leaf first.
 
     Raises:
-        ApiError: 400 for a body that is not such an object, too many certificates, or an item
+        RequestError: a body that is not such an object, too many certificates, or an item
             that is not a readable certificate (the message names its index).
+        LoadError: a PEM item holds no readable certificate block.
     """
     if not isinstance(payload, dict) or "chain" not in payload:
-        raise ApiError(400, "invalid_body", 'expected a JSON object {"chain": [...]}')
+        raise RequestError(ErrorCode.INVALID_BODY, 'expected a JSON object {"chain": [...]}')
     items = payload["chain"]
     if not isinstance(items, list) or not items:
-        raise ApiError(400, "invalid_chain", "'chain' must be a non-empty list, leaf first")
+        raise RequestError(
+            ErrorCode.INVALID_CHAIN, "'chain' must be a non-empty list, leaf first"
+        )
     if len(items) > max_chain:
-        raise ApiError(
-            400, "chain_too_long", f"'chain' has {len(items)} certificates; at most {max_chain}"
+        raise RequestError(
+            ErrorCode.CHAIN_TOO_LONG,
+            f"'chain' has {len(items)} certificates; at most {max_chain}",
         )
     return [_record_from_item(item, i) for i, item in enumerate(items)]
 
@@ -301,7 +332,7 @@ def check_chain(state: ApiState, payload: object) -> Verdict:
     """The verdict on a posted chain.
 
     Raises:
-        ApiError: the body is not a readable chain.
+        RequestError: the body is not a readable chain (`LoadError` for a PEM without one).
     """
     records = parse_chain(payload, state.settings.max_chain)
     return match(records, state.snapshot().registry)
@@ -347,49 +378,26 @@ def _iso(moment: float) -> str:
 
 def verdict_for_cached(cached: CachedChain, registry: Registry) -> Verdict:
     """The verdict on a cached fetch against a registry (``unknown`` for a failed fetch)."""
-    if cached.error is not None:
-        return Verdict(
-            VerdictKind.UNKNOWN,
-            f"Unknown: {cached.error}.",
-            (f"The chain could not be read: {cached.error}.",),
-            remedy_owner="Check that the server answers TLS on this port.",
-            remedy_visitor="Nothing can be said about this site's chain now; try again later.",
-        )
-    records = [_record_from_der(der, i) for i, der in enumerate(cached.chain)]
-    return match(records, registry)
-
-
-@lru_cache(maxsize=4096)
-def _record_from_der(der: bytes, index: int) -> CertRecord:
-    return record_from_der(der, f"served[{index}]")
+    return verdict_for_served(cached.chain, cached.error, registry)
 
 
 def check_host(state: ApiState, raw_host: str, raw_port: str | None) -> HostCheck:
     """Fetch (or reuse) the chain a host serves and judge it.
 
+    A name that does not resolve is a failed fetch (verdict ``unknown``), not a refusal.
+
     Raises:
-        ApiError: 400 for an invalid host or port, 403 when the SSRF guard refuses it.
+        HostError: an invalid host (`PortError` for an invalid port).
+        GuardError: the SSRF guard refuses the target.
     """
-    try:
-        host = normalise_host(raw_host)
-    except HostError as exc:
-        raise ApiError(400, "invalid_host", str(exc)) from None
-    port = 443
-    if raw_port is not None:
-        # ASCII digits only: str.isdigit() also accepts '²' and '٣', which int() refuses or
-        # reads as another number.
-        if not (raw_port.isascii() and raw_port.isdigit()) or not 1 <= int(raw_port) <= 65535:
-            raise ApiError(400, "invalid_port", "port must be a number between 1 and 65535")
-        port = int(raw_port)
+    host = normalise_host(raw_host)
+    port = 443 if raw_port is None else parse_port(raw_port)
     snap = state.snapshot()
     now = state.clock()
     cached = state.cached_host(host, port, now)
     if cached is not None:
         return HostCheck(host, port, state.verdict_for(cached, snap), True, cached)
-    try:
-        result = state.fetch(host, port, state.policy)
-    except GuardError as exc:
-        raise ApiError(403, "refused_target", str(exc)) from None
+    result = state.fetch(host, port, state.policy)
     # Hostnames are personal data in the extension's privacy model: debug level only.
     log.debug("fetched %s:%s: %s", host, port, result.error or f"{len(result.chain)} certs")
     ttl = state.settings.host_ttl if result.ok else state.settings.unknown_ttl
@@ -451,11 +459,13 @@ def lookup_prefix(state: ApiState, prefix: str) -> list[PrefixHit]:
     """The verdicts of every cached host whose hostname hash starts with ``prefix``.
 
     Raises:
-        ApiError: 400 unless the prefix is 4 or 5 hex digits.
+        RequestError: unless the prefix is 4 or 5 hex digits.
     """
     prefix = prefix.lower()
     if len(prefix) not in PREFIX_LENGTHS or not set(prefix) <= _HEX:
-        raise ApiError(400, "invalid_prefix", "the prefix must be 4 or 5 hexadecimal digits")
+        raise RequestError(
+            ErrorCode.INVALID_PREFIX, "the prefix must be 4 or 5 hexadecimal digits"
+        )
     snap = state.snapshot()
     now = state.clock()
     # Only fetches still within their TTL: an expired entry is neither current nor needed.
@@ -487,22 +497,27 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
     """Import a file (our CSV, a PEM bundle, a CCADB CSV) atomically.
 
     Raises:
-        ApiError: 400 for bad parameters, 422 when the file is refused (nothing changes).
+        RequestError: bad parameters or an empty body.
+        RegistryImportError: the file is refused (nothing changes).
     """
     status = params.get("status", "to_be_revoked")
     if status not in STATUSES:
-        raise ApiError(400, "invalid_parameter", f"status must be one of {', '.join(STATUSES)}")
+        raise RequestError(
+            ErrorCode.INVALID_PARAMETER, f"status must be one of {', '.join(STATUSES)}"
+        )
     status_date = None
     if params.get("status_date"):
         try:
             status_date = dt.date.fromisoformat(params["status_date"])
         except ValueError:
-            raise ApiError(400, "invalid_parameter", "status_date must be YYYY-MM-DD") from None
+            raise RequestError(
+                ErrorCode.INVALID_PARAMETER, "status_date must be YYYY-MM-DD"
+            ) from None
     incident = params.get("incident", "imported").strip() or "imported"
     ca_label = params.get("ca_label", "").strip()
     source = params.get("source", "upload").strip()[:100] or "upload"
     if not data.strip():
-        raise ApiError(400, "empty_body", "the import body is empty")
+        raise RequestError(ErrorCode.EMPTY_BODY, "the import body is empty")
     before = state.snapshot().registry
 
     def change(base: Registry) -> Registry:
@@ -515,10 +530,7 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
             status_date=status_date,
         )
 
-    try:
-        snap = state.store.import_registry(change, source=source, now=state.clock())
-    except RegistryImportError as exc:
-        raise ApiError(422, "import_refused", f"{exc} (nothing was changed)") from None
+    snap = state.store.import_registry(change, source=source, now=state.clock())
     state._adopt(snap)
     added = len(set(snap.registry.by_sha256) - set(before.by_sha256))
     return ImportResult(snap.id, snap.etag, added, len(snap.registry))

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from sim.errors import ParameterError
 from sim.loader import OID_OCSP_SIGNING, OID_SERVER_AUTH, CertRecord
 
 __all__ = [
@@ -141,10 +142,10 @@ def max_tls_validity_days(not_before: dt.datetime) -> tuple[int, str] | None:
     Returns None before the first dated limit (2016-07-01 in the shipped table).
 
     Raises:
-        ValueError: ``not_before`` is naive.
+        ParameterError: ``not_before`` is naive.
     """
     if not_before.tzinfo is None:
-        raise ValueError("not_before must be timezone-aware")
+        raise ParameterError("not_before must be timezone-aware")
     found = None
     for start, days, rule in _tls_limits():
         if not_before >= start:

@@ -34,6 +34,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from sim.errors import ParameterError
 from sim.incident import (
     DEFAULT_RESPONSES_2020,
     OwnerResponse,
@@ -122,7 +123,7 @@ def _leading_number(text: str, column: str) -> tuple[float | None, bool]:
         return None, False
     match = _NUMBER.match(text)
     if match is None:
-        raise ValueError(f"{column}: expected a number of days, got {text!r}")
+        raise ParameterError(f"{column}: expected a number of days, got {text!r}")
     return float(match.group(2)), match.group(1) == "~"
 
 
@@ -139,10 +140,10 @@ def observations() -> tuple[Observation, ...]:
         day, approx = _leading_number(row["observed_day"], "observed_day")
         deadline, _ = _leading_number(row["deadline_days"], "deadline_days")
         if day is None:
-            raise ValueError(f"observed_day: missing for event {row['event']!r}")
+            raise ParameterError(f"observed_day: missing for event {row['event']!r}")
         fraction = float(row["observed_fraction"])
         if not 0 <= fraction <= 1:
-            raise ValueError(f"observed_fraction must be in [0, 1], got {fraction}")
+            raise ParameterError(f"observed_fraction must be in [0, 1], got {fraction}")
         size = row["population_size"].strip()
         out.append(
             Observation(
@@ -206,7 +207,7 @@ def _event_rows(event: str) -> tuple[Observation, ...]:
     rows = tuple(o for o in observations() if o.event == event)
     if not rows:
         known = ", ".join(dict.fromkeys(o.event for o in observations()))
-        raise ValueError(f"event must be one of {known}, got {event!r}")
+        raise ParameterError(f"event must be one of {known}, got {event!r}")
     return rows
 
 
@@ -323,12 +324,12 @@ def fit(event: str, metric: str | None = None) -> EventFit:
         The fit; for schedule facts, the schedule's value and no parameter.
 
     Raises:
-        ValueError: unknown event or metric, or no parameter in range reproduces the row.
+        ParameterError: unknown event or metric, or no parameter in range reproduces the row.
     """
     rows = _event_rows(event)
     picked = [r for r in rows if metric is None or r.metric == metric]
     if not picked:
-        raise ValueError(
+        raise ParameterError(
             f"metric must be one of {', '.join(r.metric for r in rows)} for {event}, got {metric!r}"
         )
     obs = picked[0]
@@ -340,12 +341,12 @@ def fit(event: str, metric: str | None = None) -> EventFit:
     if obs.metric == "revoked":
         base = next((r for r in rows if r.metric != "revoked"), None)
         if base is None:
-            raise ValueError(f"metric 'revoked' of {event} needs a replacement row to build on")
+            raise ParameterError(f"metric 'revoked' of {event} needs a replacement row to build on")
         replaced_fit = fit(event, base.metric)
         replaced = _modelled(replaced_fit.scenario, obs, 1.0)
         share = obs.observed_fraction / replaced
         if not 0 <= share <= 1:
-            raise ValueError(f"revoke share must be in [0, 1], got {share:.3f} for {event}")
+            raise ParameterError(f"revoke share must be in [0, 1], got {share:.3f} for {event}")
         return replace(replaced_fit, observation=obs, revoke_share=share,
                        modelled_fraction=_modelled(replaced_fit.scenario, obs, share))  # fmt: skip
 
@@ -356,7 +357,7 @@ def fit(event: str, metric: str | None = None) -> EventFit:
     increasing = obs.metric == "sites_still_on_old_certificates"  # more delay, more left
     reach = sorted((at(lo), at(hi)))
     if not reach[0] - 1e-9 <= obs.observed_fraction <= reach[1] + 1e-9:
-        raise ValueError(
+        raise ParameterError(
             f"observed_fraction {obs.observed_fraction} of {event} is outside what the model "
             f"reaches, [{reach[0]:.3f}, {reach[1]:.3f}]"
         )
@@ -378,7 +379,7 @@ def event_scenario(name: str) -> Scenario:
         name: ``event_scenario_names()`` entry or event id.
 
     Raises:
-        ValueError: unknown name.
+        ParameterError: unknown name.
     """
     event = name.replace("-", "_")
     _event_rows(event)

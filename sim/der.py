@@ -9,7 +9,10 @@ walk the TBSCertificate ourselves (X.690 definite-length DER only).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from sim.errors import DerError
 
 __all__ = [
     "DerError",
@@ -17,13 +20,11 @@ __all__ = [
     "basic_constraints_ca",
     "certificate_spki",
     "certificate_tbs",
+    "certificate_validity",
     "eku_oids",
     "raw_extensions",
 ]
 
-
-class DerError(ValueError):
-    """The bytes are not the DER structure expected at that place."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,42 @@ def certificate_tbs(der: bytes) -> bytes:
     if tbs_tag != 0x30:
         raise DerError("TBSCertificate is not a SEQUENCE")
     return der[start:tbs_end]
+
+
+def _der_time(tag: int, body: bytes) -> dt.datetime:
+    # RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ (years 50-99 are 19xx) or GeneralizedTime
+    # YYYYMMDDHHMMSSZ, always in UTC ("Z"), no fractions.
+    text = body.decode("ascii", errors="replace")
+    if tag == 0x17 and len(text) == 13 and text.endswith("Z"):
+        year = int(text[:2])
+        text = f"{19 if year >= 50 else 20}{text}"
+    elif not (tag == 0x18 and len(text) == 15 and text.endswith("Z")):
+        raise DerError(f"a validity time is not a UTCTime or GeneralizedTime in UTC: {text!r}")
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise DerError(f"a validity time is not a date: {text!r}") from None
+
+
+def certificate_validity(der: bytes) -> tuple[dt.datetime, dt.datetime]:
+    """Return (notBefore, notAfter) in UTC, read from the DER of a whole certificate.
+
+    Works on certificates the `cryptography` parser refuses for other reasons.
+
+    Raises:
+        DerError: the bytes are not a certificate with a well-formed validity.
+    """
+    tbs = certificate_tbs(der)
+    fields = _tbs_fields(tbs)
+    # serialNumber, signature, issuer, validity (RFC 5280 4.1)
+    if len(fields) < 4 or fields[3][0] != 0x30:
+        raise DerError("TBSCertificate has no validity SEQUENCE")
+    _, _, vstart, vend = fields[3]
+    times = _children(tbs, vstart, vend)
+    if len(times) != 2:
+        raise DerError("validity does not hold exactly two times")
+    (t1, _, s1, e1), (t2, _, s2, e2) = times
+    return _der_time(t1, tbs[s1:e1]), _der_time(t2, tbs[s2:e2])
 
 
 def eku_oids(value: bytes) -> tuple[str, ...]:

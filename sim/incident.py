@@ -40,13 +40,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sim.errors import ParameterError
 from sim.policy import KINDS, SEGMENTS, require_aware
 from sim.population import (
     MIX_2020,
@@ -64,6 +65,7 @@ __all__ = [
     "DEFAULT_RESPONSES_2020",
     "DISCLOSURE_2020",
     "LEVELS",
+    "MAX_DAYS",
     "NEVER",
     "STAGED_SCHEDULE_2020",
     "STATES",
@@ -73,10 +75,8 @@ __all__ = [
     "Scenario",
     "Timeline",
     "blast_radius",
-    "build_scenario",
     "normal_cdf",
     "ocsp_eku_2020",
-    "scenario_names",
     "simulate",
     "state_fractions",
 ]
@@ -92,7 +92,8 @@ LEVELS: tuple[str, ...] = ("ca", "intermediate", "kind")
 #: BR 4.9.1.2: revoke a subordinate CA certificate within 7 days.
 BR_SUBCA_REVOCATION_DAYS = 7
 
-_MAX_DAYS = 3650
+#: Longest timeline a scenario may ask for (ten years).
+MAX_DAYS = 3650
 
 
 def normal_cdf(x: npt.ArrayLike) -> FloatArray:
@@ -124,11 +125,13 @@ class OwnerResponse:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.median_days) and self.median_days > 0):
-            raise ValueError(f"median_days must be a finite number > 0, got {self.median_days!r}")
+            raise ParameterError(
+                f"median_days must be a finite number > 0, got {self.median_days!r}"
+            )
         if not (math.isfinite(self.sigma) and 0 < self.sigma <= 10):
-            raise ValueError(f"sigma must be in (0, 10], got {self.sigma!r}")
+            raise ParameterError(f"sigma must be in (0, 10], got {self.sigma!r}")
         if not (math.isfinite(self.never_fraction) and 0 <= self.never_fraction <= 1):
-            raise ValueError(f"never_fraction must be in [0, 1], got {self.never_fraction!r}")
+            raise ParameterError(f"never_fraction must be in [0, 1], got {self.never_fraction!r}")
 
     def cdf(self, days: npt.ArrayLike) -> FloatArray:
         """Fraction of owners who have acted within ``days`` of disclosure."""
@@ -200,20 +203,22 @@ class Scenario:
     def __post_init__(self) -> None:
         object.__setattr__(self, "disclosure", require_aware(self.disclosure, "disclosure"))
         if isinstance(self.days, bool) or not isinstance(self.days, int):
-            raise ValueError(f"days must be an integer in [1, {_MAX_DAYS}], got {self.days!r}")
-        if not 1 <= self.days <= _MAX_DAYS:
-            raise ValueError(f"days must be in [1, {_MAX_DAYS}], got {self.days}")
+            raise ParameterError(f"days must be an integer in [1, {MAX_DAYS}], got {self.days!r}")
+        if not 1 <= self.days <= MAX_DAYS:
+            raise ParameterError(f"days must be in [1, {MAX_DAYS}], got {self.days}")
         if not self.revocation_days:
-            raise ValueError("revocation_days must name at least 1 affected intermediate")
+            raise ParameterError("revocation_days must name at least 1 affected intermediate")
         known = {i.id for i in self.hierarchy.intermediates}
         for key, day in self.revocation_days.items():
             if key not in known:
-                raise ValueError(f"revocation_days: unknown intermediate id {key!r}")
+                raise ParameterError(f"revocation_days: unknown intermediate id {key!r}")
             if math.isnan(day) or day < 0:
-                raise ValueError(f"revocation_days[{key!r}] must be >= 0 or inf, got {day!r}")
+                raise ParameterError(f"revocation_days[{key!r}] must be >= 0 or inf, got {day!r}")
         missing = [s for s in SEGMENTS if s not in self.responses]
         if missing:
-            raise ValueError(f"responses must cover every segment; missing {', '.join(missing)}")
+            raise ParameterError(
+                f"responses must cover every segment; missing {', '.join(missing)}"
+            )
 
     def effective_responses(self) -> dict[str, OwnerResponse]:
         """Responses per segment with ARI applied to automated owners."""
@@ -270,10 +275,10 @@ class Timeline:
             level: ``"ca"``, ``"intermediate"`` or ``"kind"``.
 
         Raises:
-            ValueError: unknown level.
+            ParameterError: unknown level.
         """
         if level not in self._groups:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+            raise ParameterError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
         group, labels = self._groups[level]
         g = len(labels)
         sums = np.zeros((len(STATES), g, self.days))
@@ -398,7 +403,7 @@ def simulate(
         The timeline.
 
     Raises:
-        ValueError: bad ``n``, ``mode`` or ``seed``.
+        ParameterError: bad ``n``, ``mode`` or ``seed``.
     """
     rng = as_generator(seed)
     pop = make_population(
@@ -411,7 +416,7 @@ def simulate(
     c = pop.cells
     affected_cell = ~np.isnan(rev_by_inter[c.intermediate])
     if not affected_cell.any():
-        raise ValueError(
+        raise ParameterError(
             "revocation_days: no affected intermediate has leaves in the population "
             "(check leaf_weights and the intermediates' kinds)"
         )
@@ -524,14 +529,14 @@ def blast_radius(
         sites_per_certificate: Sites per TLS certificate, > 0.
 
     Raises:
-        ValueError: ``day`` or ``sites_per_certificate`` out of range.
+        ParameterError: ``day`` or ``sites_per_certificate`` out of range.
     """
     if isinstance(day, bool) or not isinstance(day, (int, np.integer)):
-        raise ValueError(f"day must be an integer in [0, {timeline.days - 1}], got {day!r}")
+        raise ParameterError(f"day must be an integer in [0, {timeline.days - 1}], got {day!r}")
     if not 0 <= day < timeline.days:
-        raise ValueError(f"day must be in [0, {timeline.days - 1}], got {day}")
+        raise ParameterError(f"day must be in [0, {timeline.days - 1}], got {day}")
     if not (math.isfinite(sites_per_certificate) and sites_per_certificate > 0):
-        raise ValueError(f"sites_per_certificate must be > 0, got {sites_per_certificate!r}")
+        raise ParameterError(f"sites_per_certificate must be > 0, got {sites_per_certificate!r}")
     by_ca = _served(timeline.by("ca").xs(day, level="day"))
     by_inter = _served(timeline.by("intermediate").xs(day, level="day"))
     by_kind = _served(timeline.by("kind").xs(day, level="day"))
@@ -607,10 +612,10 @@ def ocsp_eku_2020(
         days: Timeline length.
 
     Raises:
-        ValueError: unknown schedule or CA name.
+        ParameterError: unknown schedule or CA name.
     """
     if schedule not in ("staged", "br"):
-        raise ValueError(f"schedule must be 'staged' or 'br', got {schedule!r}")
+        raise ParameterError(f"schedule must be 'staged' or 'br', got {schedule!r}")
     hier = load_hierarchy_2020()
     ids = set(hier.ids_of(list(cas), parameter="cas")) if cas else None
     revocation = {
@@ -630,86 +635,3 @@ def ocsp_eku_2020(
         days=days,
         ari=ari,
     )  # fmt: skip
-
-
-def scenario_names() -> tuple[str, ...]:
-    """Names accepted by ``build_scenario``: ``ocsp-eku-2020`` and one per calibration event."""
-    from sim import calibration  # late import: calibration builds on this module
-
-    return ("ocsp-eku-2020", *calibration.event_scenario_names())
-
-
-def _parse_float(params: Mapping[str, str], key: str, low: float, high: float) -> float | None:
-    if key not in params:
-        return None
-    try:
-        value = float(params[key])
-    except ValueError:
-        raise ValueError(
-            f"{key} must be a number in [{low}, {high}], got {params[key]!r}"
-        ) from None
-    if not low <= value <= high:
-        raise ValueError(f"{key} must be in [{low}, {high}], got {value:g}")
-    return value
-
-
-_PARAMS = ("days", "ari", "revoke_day", "automated_median", "manual_median", "manual_never",
-           "schedule", "cas")  # fmt: skip
-
-
-def build_scenario(name: str, params: Mapping[str, str] | None = None) -> Scenario:
-    """A named scenario with string parameters (as the CLI and the API receive them).
-
-    Parameters: ``days`` (1..3650), ``ari`` (true/false), ``revoke_day`` (override every
-    revocation day; ``none`` = never), ``automated_median`` / ``manual_median`` (days, owner
-    response medians), ``manual_never`` (fraction in [0, 1]); for ``ocsp-eku-2020`` also
-    ``schedule`` (staged/br) and ``cas`` (comma-separated CA names).
-
-    Raises:
-        ValueError: unknown scenario or parameter, or a value out of range.
-    """
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(_PARAMS))
-    if unknown:
-        raise ValueError(f"param must be one of {', '.join(_PARAMS)}; got {', '.join(unknown)}")
-    names = scenario_names()
-    if name not in names:
-        raise ValueError(f"scenario must be one of {', '.join(names)}, got {name!r}")
-    days = _parse_float(params, "days", 1, _MAX_DAYS)
-    ari_text = params.get("ari", "false").lower()
-    if ari_text not in ("true", "false", "1", "0", "yes", "no"):
-        raise ValueError(f"ari must be true or false, got {params['ari']!r}")
-    ari = ari_text in ("true", "1", "yes")
-    if name == "ocsp-eku-2020":
-        cas = (
-            tuple(c.strip() for c in params["cas"].split(",") if c.strip())
-            if "cas" in params
-            else None
-        )
-        scenario = ocsp_eku_2020(schedule=params.get("schedule", "staged"), cas=cas, ari=ari)
-    else:
-        for key in ("schedule", "cas"):
-            if key in params:
-                raise ValueError(f"{key} applies to scenario ocsp-eku-2020 only, not {name!r}")
-        from sim import calibration
-
-        scenario = replace(calibration.event_scenario(name), ari=ari)
-    if days is not None:
-        if days != int(days):
-            raise ValueError(f"days must be an integer in [1, {_MAX_DAYS}], got {days:g}")
-        scenario = replace(scenario, days=int(days))
-    if "revoke_day" in params:
-        text = params["revoke_day"].lower()
-        day = math.inf if text in ("none", "never", "inf") else _parse_float(
-            params, "revoke_day", 0, _MAX_DAYS)  # fmt: skip
-        assert day is not None
-        scenario = replace(scenario, revocation_days=dict.fromkeys(scenario.revocation_days, day))
-    responses = dict(scenario.responses)
-    for key, seg in (("automated_median", "automated"), ("manual_median", "manual")):
-        value = _parse_float(params, key, 0.001, 10_000)
-        if value is not None:
-            responses[seg] = replace(responses[seg], median_days=value)
-    never = _parse_float(params, "manual_never", 0, 1)
-    if never is not None:
-        responses["manual"] = replace(responses["manual"], never_fraction=never)
-    return replace(scenario, responses=responses)

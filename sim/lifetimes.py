@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.errors import ParameterError
+
 __all__ = ["LIFETIMES", "LifetimeComparison", "compare_lifetimes", "natural_attrition"]
 
 #: The lifetimes compared in the lessons, in days.
@@ -33,10 +35,10 @@ LIFETIMES: tuple[float, ...] = (825, 397, 200, 100, 47, 6)
 
 def _check_lifetimes(lifetimes: Sequence[float]) -> tuple[float, ...]:
     if len(lifetimes) == 0:
-        raise ValueError("lifetimes must hold at least 1 lifetime, got none")
+        raise ParameterError("lifetimes must hold at least 1 lifetime, got none")
     for value in lifetimes:
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"lifetimes must be finite numbers of days > 0, got {value!r}")
+            raise ParameterError(f"lifetimes must be finite numbers of days > 0, got {value!r}")
     return tuple(float(v) for v in lifetimes)
 
 
@@ -51,11 +53,11 @@ def natural_attrition(lifetimes: Sequence[float] = LIFETIMES, *, days: int = 900
         DataFrame indexed by ``day`` (0..days-1), one column per lifetime (float days).
 
     Raises:
-        ValueError: a lifetime <= 0, or ``days`` out of range.
+        ParameterError: a lifetime <= 0, or ``days`` out of range.
     """
     lives = _check_lifetimes(lifetimes)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
-        raise ValueError(f"days must be an integer in [1, 3650], got {days!r}")
+        raise ParameterError(f"days must be an integer in [1, 3650], got {days!r}")
     d = np.arange(days, dtype=np.float64)[:, None]
     values = np.clip(1.0 - d / np.array(lives)[None, :], 0.0, 1.0)
     return pd.DataFrame(values, index=pd.RangeIndex(days, name="day"), columns=list(lives))
@@ -91,11 +93,13 @@ def compare_lifetimes(
         days: Length of the attrition curves.
 
     Raises:
-        ValueError: a lifetime <= 0, a fraction outside [0, 1), ``days`` out of range.
+        ParameterError: a lifetime <= 0, a fraction outside [0, 1), ``days`` out of range.
     """
     lives = _check_lifetimes(lifetimes)
     if not (math.isfinite(renew_before_fraction) and 0 <= renew_before_fraction < 1):
-        raise ValueError(f"renew_before_fraction must be in [0, 1), got {renew_before_fraction!r}")
+        raise ParameterError(
+            f"renew_before_fraction must be in [0, 1), got {renew_before_fraction!r}"
+        )
     arr = np.array(lives)
     summary = pd.DataFrame(
         {

@@ -39,6 +39,7 @@ from sim.der import (
     eku_oids,
     raw_extensions,
 )
+from sim.errors import LoadError
 
 __all__ = [
     "CCADB_HEADER",
@@ -77,9 +78,6 @@ _PEM_RE = re.compile(
 )
 _ERROR_MAX = 240
 
-
-class LoadError(ValueError):
-    """The input is not a certificate container we can read (the message says why)."""
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 import pandas as pd
 
+from sim.errors import ParameterError
+
 __all__ = [
     "LABELS",
     "MECHANISM_TYPES",
@@ -135,9 +137,11 @@ class Reason(StrEnum):
 
 def _aware(name: str, value: dt.datetime) -> dt.datetime:
     if not isinstance(value, dt.datetime):
-        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+        raise ParameterError(f"{name} must be a timezone-aware datetime, got {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}")
+        raise ParameterError(
+            f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}"
+        )
     return value
 
 
@@ -147,17 +151,17 @@ def _hours_between(start: dt.datetime, end: dt.datetime) -> float:
 
 def _non_negative(name: str, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        raise ParameterError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 def _positive(name: str, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        raise ParameterError(f"{name} must be a finite number > 0, got {value!r}")
 
 
 def _fraction(name: str, value: float) -> None:
     if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        raise ParameterError(f"{name} must be in [0, 1], got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -187,9 +191,9 @@ class Revocation:
         if self.key_destroyed_at is not None:
             _aware("key_destroyed_at", self.key_destroyed_at)
         if not isinstance(self.target, Target):
-            raise ValueError(f"target must be one of {[t.value for t in Target]}")
+            raise ParameterError(f"target must be one of {[t.value for t in Target]}")
         if not isinstance(self.reason, Reason):
-            raise ValueError(f"reason must be one of {[r.value for r in Reason]}")
+            raise ParameterError(f"reason must be one of {[r.value for r in Reason]}")
 
 
 @dataclass(frozen=True)
@@ -212,7 +216,7 @@ class Protection:
 
     def __post_init__(self) -> None:
         if not (self.hours >= 0):  # also rejects NaN
-            raise ValueError(f"hours must be >= 0 or math.inf, got {self.hours!r}")
+            raise ParameterError(f"hours must be >= 0 or math.inf, got {self.hours!r}")
         _fraction("coverage", self.coverage)
 
     @property
@@ -253,7 +257,7 @@ def _published(
     _aware("last_published_at", last_published_at)
     age = _hours_between(last_published_at, revocation.revoked_at)
     if not (0.0 <= age < window_hours):
-        raise ValueError(
+        raise ParameterError(
             f"last_published_at must be at most revoked_at and less than {window} "
             f"({window_hours:g} h) before it, got {age:g} h before"
         )
@@ -550,7 +554,7 @@ class CrlSet(_PushList):
         _fraction("leaf_coverage", self.leaf_coverage)
         _fraction("intermediate_coverage", self.intermediate_coverage)
         if not all(isinstance(r, Reason) for r in self.reasons):
-            raise ValueError(f"reasons must be Reason members, got {sorted(self.reasons)!r}")
+            raise ParameterError(f"reasons must be Reason members, got {sorted(self.reasons)!r}")
 
     def coverage(self, target: Target) -> float:
         """Partial for leaves, (assumed) complete for intermediates."""
@@ -804,11 +808,13 @@ class ClientProfile:
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.isidentifier():
-            raise ValueError(f"name must be a non-empty identifier, got {self.name!r}")
+            raise ParameterError(f"name must be a non-empty identifier, got {self.name!r}")
         _fraction(f"share of {self.name}", self.share)
         for m in self.mechanisms:
             if not isinstance(m, Mechanism):
-                raise ValueError(f"mechanisms of {self.name} must be Mechanism members, got {m!r}")
+                raise ParameterError(
+                    f"mechanisms of {self.name} must be Mechanism members, got {m!r}"
+                )
 
 
 @dataclass(frozen=True)
@@ -823,13 +829,13 @@ class ClientMix:
 
     def __post_init__(self) -> None:
         if not self.profiles:
-            raise ValueError("profiles must name at least one client profile")
+            raise ParameterError("profiles must name at least one client profile")
         names = [p.name for p in self.profiles]
         if len(set(names)) != len(names):
-            raise ValueError(f"profile names must be unique, got {names}")
+            raise ParameterError(f"profile names must be unique, got {names}")
         total = math.fsum(p.share for p in self.profiles)
         if not math.isclose(total, 1.0, abs_tol=1e-9):
-            raise ValueError(f"profile shares must sum to 1, got {total:g}")
+            raise ParameterError(f"profile shares must sum to 1, got {total:g}")
 
 
 def browser_mix(*, chrome: float = 0.6, firefox: float = 0.1, other: float = 0.3) -> ClientMix:
@@ -888,16 +894,18 @@ def client_exposure(
     """
     counts = np.asarray(served, dtype=float)
     if counts.ndim != 1 or counts.size == 0:
-        raise ValueError("served must be a non-empty one-dimensional sequence of counts")
+        raise ParameterError("served must be a non-empty one-dimensional sequence of counts")
     if not np.all(np.isfinite(counts)) or np.any(counts < 0):
-        raise ValueError("served must hold finite counts >= 0")
+        raise ParameterError("served must hold finite counts >= 0")
     if not (isinstance(revocation_day, int | np.integer) and 0 <= revocation_day < counts.size):
-        raise ValueError(f"revocation_day must be an integer in [0, {counts.size - 1}]")
+        raise ParameterError(f"revocation_day must be an integer in [0, {counts.size - 1}]")
     missing = sorted(
         {m.value for p in mix.profiles for m in p.mechanisms} - {m.value for m in protections}
     )
     if missing:
-        raise ValueError(f"protections must include every mechanism of the mix; missing {missing}")
+        raise ParameterError(
+            f"protections must include every mechanism of the mix; missing {missing}"
+        )
     index = (
         served.index if isinstance(served, pd.Series) else pd.RangeIndex(counts.size, name="day")
     )
@@ -953,16 +961,16 @@ def timeline_exposure(
         The DataFrame of :func:`client_exposure`, indexed by the timeline's days.
 
     Raises:
-        ValueError: unknown intermediate, or one not revoked within the timeline.
+        ParameterError: unknown intermediate, or one not revoked within the timeline.
     """
     days = timeline.revocation_days
     if intermediate not in days.index:
-        raise ValueError(f"intermediate must be one of the timeline's, got {intermediate!r}")
+        raise ParameterError(f"intermediate must be one of the timeline's, got {intermediate!r}")
     by = timeline.by("intermediate").xs(intermediate, level="intermediate")
     served = by["affected"] + by["broken"]
     day = float(days[intermediate])
     if not (math.isfinite(day) and 0 <= day < len(served)):
-        raise ValueError(
+        raise ParameterError(
             f"intermediate {intermediate!r} is not revoked within the timeline (day {day:g})"
         )
     revocation = Revocation(_REFERENCE_TIME, Target.INTERMEDIATE, self_vouching=self_vouching)

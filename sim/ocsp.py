@@ -31,6 +31,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from sim.der import DerError, raw_extensions
+from sim.errors import ParameterError, RevlabError
 from sim.pki import PrivateKey
 
 __all__ = [
@@ -105,7 +106,7 @@ _OCSP_NOCHECK_VALUE = b"\x05\x00"
 _NONCE_MAX = 32
 
 
-class OCSPVerifyError(Exception):
+class OCSPVerifyError(RevlabError):
     """An OCSP response failed verification; ``rule`` is the dotted code of the broken rule.
 
     Attributes:
@@ -115,13 +116,13 @@ class OCSPVerifyError(Exception):
 
     def __init__(self, rule: str, detail: str) -> None:
         if rule not in RULES:
-            raise ValueError(f"rule must be one of RULES, got {rule!r}")
+            raise ParameterError(f"rule must be one of RULES, got {rule!r}")
         self.rule = rule
         self.detail = detail
         super().__init__(f"{rule}: {detail} [{RULES[rule]}]")
 
 
-class OCSPRequestError(ValueError):
+class OCSPRequestError(RevlabError):
     """OCSP request bytes are malformed (the responder answers ``malformedRequest``)."""
 
 
@@ -200,14 +201,14 @@ class VerifiedResponse:
 
 def _require_aware(value: dt.datetime, name: str) -> None:
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+        raise ParameterError(f"{name} must be a timezone-aware datetime, got {value!r}")
 
 
 def _hash_name(name: str) -> hashes.HashAlgorithm:
     try:
         return HASH_ALGORITHMS[name]()
     except KeyError:
-        raise ValueError(
+        raise ParameterError(
             f"hash_algorithm must be one of {', '.join(HASH_ALGORITHMS)}, got {name!r}"
         ) from None
 
@@ -261,11 +262,11 @@ def cert_id_for(
         hash_algorithm: ``sha1`` (what openssl sends by default) or ``sha256``, ...
 
     Raises:
-        ValueError: unknown hash algorithm or a negative serial.
+        ParameterError: unknown hash algorithm or a negative serial.
     """
     _hash_name(hash_algorithm)
     if serial_number < 0:
-        raise ValueError(f"serial_number must be >= 0, got {serial_number}")
+        raise ParameterError(f"serial_number must be >= 0, got {serial_number}")
     name_der = issuer.subject.public_bytes()
     return CertID(
         hash_algorithm,
@@ -277,7 +278,7 @@ def cert_id_for(
 
 def _check_nonce(nonce: bytes | None) -> None:
     if nonce is not None and not 1 <= len(nonce) <= _NONCE_MAX:
-        raise ValueError(f"nonce must be 1 to {_NONCE_MAX} bytes (RFC 8954), got {len(nonce)}")
+        raise ParameterError(f"nonce must be 1 to {_NONCE_MAX} bytes (RFC 8954), got {len(nonce)}")
 
 
 def build_request(
@@ -296,7 +297,7 @@ def build_request(
         nonce: 1 to 32 bytes chosen by the caller (RFC 8954), or None for no nonce.
 
     Raises:
-        ValueError: a bad hash name or nonce length.
+        ParameterError: a bad hash name or nonce length.
     """
     _check_nonce(nonce)
     builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, _hash_name(hash_algorithm))
@@ -370,15 +371,15 @@ def sign_response(
         The DER OCSPResponse.
 
     Raises:
-        ValueError: naive ``now``, a status/revocation mismatch, a bad nonce or validity.
+        ParameterError: naive ``now``, a status/revocation mismatch, a bad nonce or validity.
     """
     _require_aware(now, "now")
     if status not in CERT_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(CERT_STATUSES)}, got {status!r}")
+        raise ParameterError(f"status must be one of {', '.join(CERT_STATUSES)}, got {status!r}")
     if (status == "revoked") != (revocation is not None):
-        raise ValueError("revocation is required for status 'revoked' and only for it")
+        raise ParameterError("revocation is required for status 'revoked' and only for it")
     if validity is not None and validity <= dt.timedelta(0):
-        raise ValueError(f"validity must be positive, got {validity}")
+        raise ParameterError(f"validity must be positive, got {validity}")
     _check_nonce(nonce)
     this_update = now.astimezone(dt.UTC).replace(microsecond=0)
     next_update = None if validity is None else this_update + validity
@@ -418,7 +419,7 @@ def unsuccessful_response(status: str) -> bytes:
     ``tryLater``, ``sigRequired`` or ``unauthorized`` (RFC 6960 4.2.1).
 
     Raises:
-        ValueError: an unknown or successful status.
+        ParameterError: an unknown or successful status.
     """
     statuses = {
         "malformedRequest": ocsp.OCSPResponseStatus.MALFORMED_REQUEST,
@@ -430,7 +431,9 @@ def unsuccessful_response(status: str) -> bytes:
     try:
         code = statuses[status]
     except KeyError:
-        raise ValueError(f"status must be one of {', '.join(statuses)}, got {status!r}") from None
+        raise ParameterError(
+            f"status must be one of {', '.join(statuses)}, got {status!r}"
+        ) from None
     built = ocsp.OCSPResponseBuilder.build_unsuccessful(code)
     return built.public_bytes(serialization.Encoding.DER)
 
@@ -554,11 +557,11 @@ def verify_response(
 
     Raises:
         OCSPVerifyError: naming the rule broken (see :data:`RULES`).
-        ValueError: naive ``now`` or an unknown policy.
+        ParameterError: naive ``now`` or an unknown policy.
     """
     _require_aware(now, "now")
     if policy not in POLICIES:
-        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+        raise ParameterError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
     now = now.astimezone(dt.UTC)
     try:
         response = ocsp.load_der_ocsp_response(der)

@@ -21,6 +21,7 @@ from typing import Any
 
 from cryptography import x509
 
+from sim.errors import ParameterError
 from sim.ocsp import Revocation, cert_id_for, sign_response
 from sim.pki import Hierarchy, build_hierarchy
 
@@ -137,10 +138,10 @@ def build_incident_2020(*, now: dt.datetime, seed: int = 0) -> Incident2020:
         seed: derives keys and serials (see ``sim.pki.build_hierarchy``).
 
     Raises:
-        ValueError: ``now`` is naive.
+        ParameterError: ``now`` is naive.
     """
     if not isinstance(now, dt.datetime) or now.tzinfo is None:
-        raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
+        raise ParameterError(f"now must be a timezone-aware datetime, got {now!r}")
     hierarchy = build_hierarchy(incident_2020_spec(), now=now, seed=seed)
     revoked_at = now.astimezone(dt.UTC).replace(microsecond=0)
     revocations = {

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sim.errors import ParameterError
 from sim.ocsp import (
     CertID,
     CertStatus,
@@ -74,7 +75,7 @@ class _Signed:
 
 def _utc(now: dt.datetime) -> dt.datetime:
     if not isinstance(now, dt.datetime) or now.tzinfo is None:
-        raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
+        raise ParameterError(f"now must be a timezone-aware datetime, got {now!r}")
     return now.astimezone(dt.UTC)
 
 
@@ -92,7 +93,7 @@ class PresignedResponder:
         honour_nonce: sign requests that carry a nonce on the spot and echo it.
 
     Raises:
-        ValueError: naive ``now``, non-positive ``validity``, an unknown name in
+        ParameterError: naive ``now``, non-positive ``validity``, an unknown name in
             ``revocations`` or ``signers``.
     """
 
@@ -108,11 +109,13 @@ class PresignedResponder:
         honour_nonce: bool = False,
     ) -> None:
         if validity <= dt.timedelta(0):
-            raise ValueError(f"validity must be positive, got {validity}")
+            raise ParameterError(f"validity must be positive, got {validity}")
         signers = dict(signers or {})
         for name in [*revocations, *signers, *signers.values()]:
             if name not in hierarchy.certs:
-                raise ValueError(f"no certificate named {name!r} in hierarchy {hierarchy.name!r}")
+                raise ParameterError(
+                    f"no certificate named {name!r} in hierarchy {hierarchy.name!r}"
+                )
         self._hierarchy = hierarchy
         self._revocations = dict(revocations)
         self._validity = validity

@@ -36,6 +36,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
+from sim.errors import SpecError
+
 __all__ = [
     "CERT_KINDS",
     "EKU_NAMES",
@@ -103,9 +105,6 @@ _NAME_ATTRS: dict[str, x509.ObjectIdentifier] = {
     "ST": NameOID.STATE_OR_PROVINCE_NAME,
 }
 
-
-class SpecError(ValueError):
-    """A hierarchy spec is incomplete or contradicts itself; the message says where."""
 
 
 @dataclass(frozen=True)

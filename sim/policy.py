@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
+from sim.errors import ParameterError
+
 __all__ = [
     "KINDS",
     "PROFILES",
@@ -73,10 +75,10 @@ def require_aware(value: dt.datetime, name: str) -> dt.datetime:
         name: The parameter's name, for the error message.
 
     Raises:
-        ValueError: ``value`` has no timezone.
+        ParameterError: ``value`` has no timezone.
     """
     if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+        raise ParameterError(f"{name} must be a timezone-aware datetime, got {value!r}")
     return value.astimezone(dt.UTC)
 
 
@@ -114,7 +116,7 @@ def max_tls_validity_days(issued: dt.datetime) -> int:
         The limit in days (BR 6.3.2 and the ballots listed in ``max_validity_rules()``).
 
     Raises:
-        ValueError: ``issued`` is naive.
+        ParameterError: ``issued`` is naive.
     """
     when = require_aware(issued, "issued")
     limit = _PRE_2016_MAX_DAYS
@@ -146,13 +148,13 @@ class Profile:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+            raise ParameterError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if not (math.isfinite(self.lifetime_days) and self.lifetime_days > 0):
-            raise ValueError(
+            raise ParameterError(
                 f"lifetime_days must be a finite number > 0, got {self.lifetime_days!r}"
             )
         if not 0 <= self.renew_before_days < self.lifetime_days:
-            raise ValueError(
+            raise ParameterError(
                 f"renew_before_days must be in [0, lifetime_days={self.lifetime_days}), "
                 f"got {self.renew_before_days!r}"
             )
@@ -250,9 +252,11 @@ def get_profile(name: str) -> Profile:
     """The shipped profile called ``name``.
 
     Raises:
-        ValueError: no such profile.
+        ParameterError: no such profile.
     """
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {name!r}") from None
+        raise ParameterError(
+            f"profile must be one of {', '.join(PROFILES)}, got {name!r}"
+        ) from None

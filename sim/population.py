@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sim.errors import ParameterError
 from sim.loader import load_pem_bundle
 from sim.policy import KINDS, PROFILES, SEGMENTS, get_profile, require_aware
 
@@ -120,10 +121,10 @@ class Hierarchy:
 
     def __post_init__(self) -> None:
         if not self.intermediates:
-            raise ValueError("intermediates must hold at least 1 intermediate, got 0")
+            raise ParameterError("intermediates must hold at least 1 intermediate, got 0")
         ids = [i.id for i in self.intermediates]
         if len(set(ids)) != len(ids):
-            raise ValueError("intermediates must have unique ids")
+            raise ParameterError("intermediates must have unique ids")
 
     @property
     def cas(self) -> tuple[str, ...]:
@@ -138,13 +139,13 @@ class Hierarchy:
             parameter: The caller's parameter name, for the error message.
 
         Raises:
-            ValueError: a name matches nothing.
+            ParameterError: a name matches nothing.
         """
         selected: list[str] = []
         for key in names:
             hits = [i.id for i in self.intermediates if key in (i.ca, i.id, i.name)]
             if not hits:
-                raise ValueError(
+                raise ParameterError(
                     f"{parameter}: unknown CA or intermediate {key!r}; "
                     f"known CAs: {', '.join(self.cas)}"
                 )
@@ -217,14 +218,16 @@ class MixEntry:
 
     def __post_init__(self) -> None:
         if self.segment not in SEGMENTS:
-            raise ValueError(f"segment must be one of {', '.join(SEGMENTS)}, got {self.segment!r}")
+            raise ParameterError(
+                f"segment must be one of {', '.join(SEGMENTS)}, got {self.segment!r}"
+            )
         prof = get_profile(self.profile)
         if prof.kind != self.kind:
-            raise ValueError(
+            raise ParameterError(
                 f"profile {self.profile!r} is for kind {prof.kind!r}, not kind {self.kind!r}"
             )
         if not (math.isfinite(self.share) and 0.0 <= self.share <= 1.0):
-            raise ValueError(f"share must be in [0, 1], got {self.share!r}")
+            raise ParameterError(f"share must be in [0, 1], got {self.share!r}")
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,7 @@ class PopulationMix:
         for kind in {e.kind for e in self.entries}:
             total = sum(e.share for e in self.entries if e.kind == kind)
             if abs(total - 1.0) > 1e-9:
-                raise ValueError(f"shares of kind {kind!r} must sum to 1, got {total:.6g}")
+                raise ParameterError(f"shares of kind {kind!r} must sum to 1, got {total:.6g}")
 
     def with_segment_shares(self, kind: str, shares: Mapping[str, float]) -> PopulationMix:
         """A copy where the entries of ``kind`` take the given per-segment shares."""
@@ -353,10 +356,10 @@ class Population:
         Meant for small populations (lessons, tests); per-certificate mode only.
 
         Raises:
-            ValueError: the population is in cohort mode.
+            ParameterError: the population is in cohort mode.
         """
         if self.cell is None or self.age_days is None:
-            raise ValueError("mode must be 'certificates' to list certificates, got a cohort")
+            raise ParameterError("mode must be 'certificates' to list certificates, got a cohort")
         c = self.cells
         idx = self.cell
         inter = self.hierarchy.intermediates
@@ -381,13 +384,13 @@ def as_generator(seed: np.random.Generator | int) -> np.random.Generator:
     """A ``numpy.random.Generator`` from a generator or an integer seed >= 0.
 
     Raises:
-        ValueError: ``seed`` is neither.
+        ParameterError: ``seed`` is neither.
     """
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return np.random.default_rng(int(seed))
-    raise ValueError(f"seed must be a numpy.random.Generator or an int >= 0, got {seed!r}")
+    raise ParameterError(f"seed must be a numpy.random.Generator or an int >= 0, got {seed!r}")
 
 
 def _intermediate_weights(
@@ -396,13 +399,15 @@ def _intermediate_weights(
     weights = np.array([1.0 if i.kinds else 0.0 for i in hierarchy.intermediates])
     for key, value in (leaf_weights or {}).items():
         if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"leaf_weights[{key!r}] must be a finite number >= 0, got {value!r}")
+            raise ParameterError(
+                f"leaf_weights[{key!r}] must be a finite number >= 0, got {value!r}"
+            )
         ids = hierarchy.ids_of([key], parameter="leaf_weights")
         for k, inter in enumerate(hierarchy.intermediates):
             if inter.id in ids:
                 weights[k] = value
     if weights.sum() <= 0:
-        raise ValueError("leaf_weights must leave at least one intermediate with weight > 0")
+        raise ParameterError("leaf_weights must leave at least one intermediate with weight > 0")
     return weights
 
 
@@ -415,9 +420,11 @@ def _build_cells(
 ) -> Cells:
     for kind, share in kind_shares.items():
         if kind not in KINDS:
-            raise ValueError(f"kind_shares: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+            raise ParameterError(
+                f"kind_shares: kind must be one of {', '.join(KINDS)}, got {kind!r}"
+            )
         if not (math.isfinite(share) and 0 <= share <= 1):
-            raise ValueError(f"kind_shares[{kind!r}] must be in [0, 1], got {share!r}")
+            raise ParameterError(f"kind_shares[{kind!r}] must be in [0, 1], got {share!r}")
     profiles = tuple(PROFILES)
     rows: list[tuple[int, int, int, int, float, float, float, bool]] = []
     total_w = weights.sum()
@@ -435,7 +442,7 @@ def _build_cells(
         for kind in kinds:
             entries = [e for e in mix.entries if e.kind == kind]
             if not entries:
-                raise ValueError(f"mix {mix.name!r} has no entries for kind {kind!r}")
+                raise ParameterError(f"mix {mix.name!r} has no entries for kind {kind!r}")
             for e in entries:
                 p = weights[i] / total_w * ks[kind] / norm * e.share
                 if p <= 0:
@@ -491,12 +498,12 @@ def make_population(
         The population.
 
     Raises:
-        ValueError: ``n`` < 1, naive ``at``, unknown CA names, weights or shares out of range.
+        ParameterError: ``n`` < 1, naive ``at``, unknown CA names, weights or shares out of range.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        raise ParameterError(f"n must be an integer >= 1, got {n!r}")
     if mode not in ("certificates", "cohort"):
-        raise ValueError(f"mode must be 'certificates' or 'cohort', got {mode!r}")
+        raise ParameterError(f"mode must be 'certificates' or 'cohort', got {mode!r}")
     at = require_aware(at, "at")
     hier = hierarchy if hierarchy is not None else load_hierarchy_2020()
     weights = _intermediate_weights(hier, leaf_weights)

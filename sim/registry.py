@@ -33,6 +33,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from sim.errors import RegistryImportError
 from sim.loader import CertRecord, LoadError, load_bytes, load_ccadb_csv, load_pem_bundle
 
 __all__ = [
@@ -207,9 +208,6 @@ class Verdict:
             ],
         }
 
-
-class RegistryImportError(ValueError):
-    """An import was refused; nothing was changed. The message names the row at fault."""
 
 
 #: Columns of our CSV (export and import).

@@ -17,7 +17,9 @@ def _name(requirement: str) -> str:
 def test_environment_yml_lists_the_same_packages_as_pyproject() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     declared = {_name(r) for r in project["dependencies"]}
-    declared |= {_name(r) for r in project["optional-dependencies"]["dev"]}
+    extras = project["optional-dependencies"]
+    for extra in ("api", "postgres", "lab", "dev"):
+        declared |= {_name(r) for r in extras[extra] if _name(r) != project["name"]}
     conda = yaml.safe_load((REPO / "environment.yml").read_text())
     listed = {_name(d) for d in conda["dependencies"] if isinstance(d, str)}
     listed -= {"python", "pip"}
@@ -26,6 +28,16 @@ def test_environment_yml_lists_the_same_packages_as_pyproject() -> None:
         f"only in pyproject: {sorted(declared - listed)}; only in environment.yml: "
         f"{sorted(listed - declared)}"
     )
+
+
+def test_the_library_installs_no_web_server_and_no_jupyterlab() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    core = {_name(r) for r in project["dependencies"]}
+    assert not core & {"flask", "gunicorn", "sqlalchemy", "jupyterlab", "ipywidgets", "psycopg"}
+    assert {"flask", "gunicorn", "sqlalchemy"} <= {
+        _name(r) for r in project["optional-dependencies"]["api"]
+    }
+    assert "jupyterlab" in {_name(r) for r in project["optional-dependencies"]["lab"]}
 
 
 def test_runtime_data_ships_inside_the_package() -> None:
@@ -37,5 +49,7 @@ def test_runtime_data_ships_inside_the_package() -> None:
         "calibration/tls_max_validity.csv",
         "calibration/mass_revocation_events.csv",
         "specs/seed_article.json",
+        "labels/en.json",
+        "labels/ja.json",
     ):
         assert (data / name).stat().st_size > 0, name

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import chain, health, hostprefix, hosts, lessons, openapi_view, registry
+from . import chain, health, hostprefix, hosts, index, lessons, openapi_view, registry
 
 __all__ = ["BLUEPRINTS"]
 
 #: Every blueprint, registered in this order by ``create_app``.
 BLUEPRINTS: tuple[Blueprint, ...] = (
+    index.bp,
     health.bp,
     openapi_view.bp,
     registry.bp,

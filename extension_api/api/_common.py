@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from ..errors import ApiError
+from ..errors import ErrorCode, RequestError
 from ..service import ApiState
 
 __all__ = ["json_body", "state"]
@@ -23,10 +23,10 @@ def json_body() -> Any:
     """The request's JSON body (whatever its Content-Type says).
 
     Raises:
-        ApiError: 400 when the body is not JSON (deeply nested arrays included: the parser's
+        RequestError: the body is not JSON (deeply nested arrays included: the parser's
             RecursionError is bad input, not a server error).
     """
     try:
         return json.loads(request.get_data())
     except (ValueError, RecursionError):
-        raise ApiError(400, "invalid_json", "the body must be a JSON document") from None
+        raise RequestError(ErrorCode.INVALID_JSON, "the body must be a JSON document") from None

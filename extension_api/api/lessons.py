@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from ..errors import ApiError
-from ..lessons import LessonNotFound, render_lesson
+from ..lessons import render_lesson
 from ._common import state
 
 __all__ = ["bp"]
@@ -15,9 +14,6 @@ bp = Blueprint("lessons", __name__, url_prefix="/notebooks")
 
 @bp.get("/<name>")
 def lesson(name: str) -> Response:
-    """The lesson rendered as HTML."""
-    try:
-        page = render_lesson(state().settings.notebooks_dir, name)
-    except LessonNotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+    """The lesson rendered as HTML (`LessonNotFound` becomes a JSON 404)."""
+    page = render_lesson(state().settings.notebooks_dir, name)
     return Response(page, 200, {"Content-Type": "text/html; charset=utf-8"})

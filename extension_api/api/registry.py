@@ -7,7 +7,7 @@ import hmac
 from flask import Blueprint, Response, jsonify, request
 
 from .. import service
-from ..errors import ApiError
+from ..errors import ErrorCode, Forbidden, NotFound, RequestError, Unauthenticated
 from ._common import state
 
 __all__ = ["bp"]
@@ -42,11 +42,11 @@ def entry(sha256: str) -> Response:
     """One entry by the SHA-256 of its certificate."""
     key = sha256.replace(":", "").lower()
     if len(key) != 64 or not set(key) <= set("0123456789abcdef"):
-        raise ApiError(400, "invalid_sha256", "expected 64 hexadecimal digits")
+        raise RequestError(ErrorCode.INVALID_SHA256, "expected 64 hexadecimal digits")
     registry = state().snapshot().registry
     found = registry.get(key)
     if found is None:
-        raise ApiError(404, "not_listed", "no listed certificate has this SHA-256")
+        raise NotFound(ErrorCode.NOT_LISTED, "no listed certificate has this SHA-256")
     incident = registry.to_json()["incidents"].get(found.incident)
     return jsonify({"entry": found.to_json(), "incident": incident})
 
@@ -57,12 +57,16 @@ def import_file() -> Response:
     st = state()
     token = st.settings.admin_token
     if not token:
-        raise ApiError(403, "imports_disabled", "imports are disabled (no REVLAB_ADMIN_TOKEN)")
+        raise Forbidden(
+            ErrorCode.IMPORTS_DISABLED, "imports are disabled (no REVLAB_ADMIN_TOKEN)"
+        )
     given = request.headers.get("Authorization", "")
     if not given.startswith("Bearer "):
-        raise ApiError(401, "unauthorized", "send the admin token as 'Authorization: Bearer ...'")
+        raise Unauthenticated(
+            ErrorCode.UNAUTHORIZED, "send the admin token as 'Authorization: Bearer ...'"
+        )
     if not hmac.compare_digest(given[len("Bearer ") :].encode(), token.encode()):
-        raise ApiError(403, "forbidden", "the admin token is wrong")
+        raise Forbidden(ErrorCode.FORBIDDEN, "the admin token is wrong")
     request.max_content_length = st.settings.max_import_body
     result = service.import_registry(st, request.get_data(), dict(request.args))
     return jsonify(

@@ -9,6 +9,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 
 from sim.calibration import EventFit
+from sim.plots.labels import label, term
 from sim.plots.style import new_axes, style_axes
 
 __all__ = ["plot_calibration"]
@@ -20,6 +21,7 @@ def plot_calibration(
     data: Sequence[tuple[EventFit, npt.NDArray[np.float64], npt.NDArray[np.float64]]],
     *,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> Axes:
     """One model line per fitted row and its observed point, on a log day axis.
 
@@ -27,6 +29,8 @@ def plot_calibration(
         data: ``(fit, days, modelled)`` triples, e.g.
             ``[(f, *sim.calibration.model_curve(f)) for f in sim.calibration.fit_all()]``.
         ax: Axes to draw on (default: a new figure's).
+        lang: The language of the words (:data:`sim.plots.labels.LANGUAGES`); event and
+            metric names are looked up as terms (:func:`sim.plots.labels.term`).
 
     Returns:
         The axes: a line labelled ``"<event> <metric> (model)"`` and a marker labelled
@@ -36,18 +40,22 @@ def plot_calibration(
     for k, (fit, days, values) in enumerate(data):
         obs = fit.observation
         colour = _COLOURS[k % len(_COLOURS)]
-        name = f"{obs.event} {obs.metric}"
+        name = f"{term(obs.event, lang)} {term(obs.metric, lang)}"
         keep = days >= 1
         ax.plot(days[keep], 100 * values[keep], color=colour, lw=2,
-                ls="--" if fit.kind == "schedule" else "-", label=f"{name} (model)")  # fmt: skip
+                ls="--" if fit.kind == "schedule" else "-",
+                label=label("calibration.model", lang, name=name))  # fmt: skip
         ax.plot([obs.observed_day], [100 * obs.observed_fraction], marker="o", ms=9,
-                ls="none", color=colour, label=f"{name} (observed)")  # fmt: skip
+                ls="none", color=colour,
+                label=label("calibration.observed", lang, name=name))  # fmt: skip
     ax.set_xscale("log")
     ax.set_ylim(0, 105)
-    ax.legend(fontsize=8, frameon=False, loc="upper left", ncol=2)
+    # Beside the axes, not over the curves: the observed points sit near the top left.
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return style_axes(
         ax,
-        title="Model against real mass revocations",
-        xlabel="days after the event (log)",
-        ylabel="% of the stated population",
+        title=label("calibration.title", lang),
+        xlabel=label("calibration.xlabel", lang),
+        ylabel=label("calibration.ylabel", lang),
+        lang=lang,
     )

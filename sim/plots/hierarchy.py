@@ -11,11 +11,14 @@ from collections.abc import Mapping
 
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.patches import FancyBboxPatch
+from matplotlib.colors import to_rgba
+from matplotlib.patches import FancyBboxPatch, Patch
 
+from sim.errors import ParameterError
 from sim.incident import BlastRadius
 from sim.loader import OID_OCSP_SIGNING
 from sim.pki import Hierarchy, IssuedCert
+from sim.plots.labels import label, term
 from sim.plots.style import PALETTE, new_axes, style_axes
 
 __all__ = ["KIND_COLOURS", "plot_certificate_tree", "plot_kinds_by_ca", "plot_subtree"]
@@ -66,18 +69,59 @@ def _layout(hierarchy: Hierarchy) -> dict[str, tuple[float, float]]:
     return pos
 
 
+def _mark_colour(mark: str) -> tuple[str, str]:
+    """The fill of a mark and the legend key saying what the fill means."""
+    key = mark.lower()
+    if any(w in key for w in ("revoked", "forge", "broken", "fail")):
+        return PALETTE["affected"], "tree.legend.bad"
+    if "expired" in key:
+        return PALETTE["expired"], "tree.legend.expired"
+    if key in ("ok", "good", "valid", "verified"):
+        return PALETTE["replaced"], "tree.legend.ok"
+    return PALETTE["warning"], "tree.legend.other"
+
+
+def _distinct_names(hierarchy: Hierarchy) -> dict[str, str]:
+    """Certificate name -> the first line of its box: its CN, told apart where CNs repeat.
+
+    Two certificates with one CN are usually an original and its re-issue with the same key
+    (``CertSpec.key_from``), as ICA-A and the ICA-A re-issued without OCSPSigning in 2020.
+    """
+    names = {c.name: _common_name(c) for c in hierarchy}
+    counts: dict[str, int] = {}
+    for cn in names.values():
+        counts[cn] = counts.get(cn, 0) + 1
+    reissued = {c.spec.key_from for c in hierarchy if c.spec.key_from}
+    out = {}
+    for cert in hierarchy:
+        cn = names[cert.name].replace("{", "{{").replace("}", "}}")
+        shared = counts[names[cert.name]] > 1
+        if shared and names.get(cert.spec.key_from or "") == names[cert.name]:
+            out[cert.name] = f"{cn} ({{reissue}})"
+        elif shared and cert.name in reissued:
+            out[cert.name] = f"{cn} ({{original}})"
+        elif shared:
+            out[cert.name] = f"{cn} ({cert.name})"
+        else:
+            out[cert.name] = cn
+    return out
+
+
 def plot_certificate_tree(
     hierarchy: Hierarchy,
     *,
     marks: Mapping[str, str] | None = None,
     title: str | None = None,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> Axes:
     """Boxes for the certificates of a built hierarchy, issuer above subject, with arrows.
 
-    Each box shows the subject CN and the EKUs; a CA certificate with id-kp-OCSPSigning is
-    outlined in the "affected" colour (it can answer OCSP for its siblings, RFC 6960
-    4.2.2.2). ``marks`` colours chosen boxes and writes the mark under them.
+    Each box shows the subject CN and the EKUs; a CA certificate with id-kp-OCSPSigning has a
+    thick vermilion edge (it can answer OCSP for its siblings, RFC 6960 4.2.2.2). Where two
+    certificates share a CN (an original and its re-issue with the same key) the boxes say
+    which is which. ``marks`` colours chosen boxes and writes the mark under them. A legend
+    explains every fill and the thick edge that the figure draws.
 
     Args:
         hierarchy: Built certificates (``sim.pki.build_hierarchy``).
@@ -85,53 +129,56 @@ def plot_certificate_tree(
             ``"expired"`` or ``"ok"``; the box is filled in a colour for the mark (revoked,
             forges and broken: "affected"; expired: "expired"; ok: "replaced"; other:
             "warning").
-        title: The title (default: the hierarchy's name).
+        title: The title (default: the hierarchy's name and how to read the figure).
         ax: Axes to draw on (default: a new figure's).
+        lang: The language of the words (:data:`sim.plots.labels.LANGUAGES`); a caller's
+            ``title`` and ``marks`` are looked up as terms (:func:`sim.plots.labels.term`).
 
     Returns:
         The axes; each box patch's ``get_gid()`` is the certificate's name.
 
     Raises:
-        ValueError: a mark names no certificate of the hierarchy.
+        ParameterError: a mark names no certificate of the hierarchy.
     """
     marks = dict(marks or {})
     unknown = sorted(set(marks) - set(hierarchy.certs))
     if unknown:
-        raise ValueError(f"marks must name certificates of the hierarchy, got {unknown}")
+        raise ParameterError(f"marks must name certificates of the hierarchy, got {unknown}")
     ax = new_axes(ax)
     pos = _layout(hierarchy)
+    first_lines = _distinct_names(hierarchy)
+    words = {"reissue": label("tree.reissue", lang), "original": label("tree.original", lang)}
     for cert in hierarchy:
         if cert.spec.issuer is not None:
             (x0, y0), (x1, y1) = pos[cert.spec.issuer], pos[cert.name]
             arrow = {"arrowstyle": "->", "color": PALETTE["neutral"], "lw": 1.5}
             ax.annotate("", xy=(x1, y1 + _BOX_H / 2), xytext=(x0, y0 - _BOX_H / 2),
                         arrowprops=arrow)  # fmt: skip
+    legend: dict[str, Patch] = {}
     for cert in hierarchy:
         x, y = pos[cert.name]
         mark = marks.get(cert.name)
-        fill = "white"
-        if mark is not None:
-            key = mark.lower()
-            if any(w in key for w in ("revoked", "forge", "broken", "fail")):
-                fill = PALETTE["affected"]
-            elif "expired" in key:
-                fill = PALETTE["expired"]
-            elif key in ("ok", "good", "valid", "verified"):
-                fill = PALETTE["replaced"]
-            else:
-                fill = PALETTE["warning"]
+        fill, meaning = ("white", "tree.legend.plain") if mark is None else _mark_colour(mark)
+        # The fill is light (alpha on the face only) so that the thick edge stays vivid.
+        face = to_rgba(fill, 0.35 if mark else 1.0)
         dangerous = cert.spec.is_ca and _has_ocsp_signing(cert)
+        edge = PALETTE["affected"] if dangerous else PALETTE["model"]
         box = FancyBboxPatch(
             (x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H, boxstyle="round,pad=0.02",
-            facecolor=fill, alpha=0.35 if mark else 1.0,
-            edgecolor=PALETTE["affected"] if dangerous else PALETTE["model"],
-            lw=3 if dangerous else 1.2, gid=cert.name,
+            facecolor=face, edgecolor=edge, lw=4 if dangerous else 1.2, gid=cert.name,
         )  # fmt: skip
         ax.add_patch(box)
-        ekus = ", ".join(_ekus(cert)) or "no EKU"
-        text = f"{_common_name(cert)}\n[{cert.spec.kind}]\n{ekus}"
+        legend.setdefault(meaning, Patch(facecolor=face, edgecolor=PALETTE["model"], lw=1.2,
+                                         label=label(meaning, lang)))  # fmt: skip
+        if dangerous:
+            legend.setdefault("tree.legend.dangerous", Patch(
+                facecolor="white", edgecolor=edge, lw=4, label=label("tree.legend.dangerous", lang)
+            ))  # fmt: skip
+        ekus = ", ".join(_ekus(cert)) or label("tree.no_eku", lang)
+        kind = term(cert.spec.kind, lang)
+        text = f"{first_lines[cert.name].format(**words)}\n[{kind}]\n{ekus}"
         if mark:
-            text += f"\n>> {mark}"
+            text += f"\n>> {term(mark, lang)}"
         ax.text(x, y, text, ha="center", va="center", fontsize=9, wrap=True)
     xs = [p[0] for p in pos.values()] or [0.0]
     ys = [p[1] for p in pos.values()] or [0.0]
@@ -141,69 +188,81 @@ def plot_certificate_tree(
     ax.set_yticks([])
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
+    if len(legend) > 1:
+        ax.legend(handles=list(legend.values()), loc="upper left", bbox_to_anchor=(0.0, 0.0),
+                  ncol=min(len(legend), 3), frameon=False, fontsize=10)  # fmt: skip
     return style_axes(
         ax,
-        title=title
-        or f"{hierarchy.name}: issuer above subject (thick red edge: CA with OCSPSigning)",
+        title=term(title, lang) if title else label("tree.title", lang, name=hierarchy.name),
         xlabel="",
         ylabel="",
+        lang=lang,
     )
 
 
-def plot_kinds_by_ca(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_kinds_by_ca(
+    table: pd.DataFrame, *, ax: Axes | None = None, lang: str = "en"
+) -> Axes:
     """Stacked horizontal bars: intermediates per CA, split by what they issue.
 
     Args:
         table: :func:`sim.population.kinds_by_ca`'s DataFrame.
         ax: Axes to draw on (default: a new figure's).
+        lang: The language of the words (:data:`sim.plots.labels.LANGUAGES`).
 
     Returns:
         The axes; one bar container per kind, labelled with the kind and its total.
 
     Raises:
-        ValueError: a kind column is missing.
+        ParameterError: a kind column is missing.
     """
     missing = [k for k in KIND_COLOURS if k not in table.columns]
     if missing:
-        raise ValueError(f"table must have the columns {list(KIND_COLOURS)}; missing {missing}")
+        raise ParameterError(f"table must have the columns {list(KIND_COLOURS)}; missing {missing}")
     ax = new_axes(ax)
     names = [str(n) for n in table.index][::-1]
     left = [0.0] * len(names)
     for kind, colour in KIND_COLOURS.items():
         values = [float(v) for v in table[kind].to_numpy()][::-1]
         ax.barh(names, values, left=left, color=colour,
-                label=f"{kind} ({int(sum(values))})")  # fmt: skip
+                label=f"{label(f'kinds.kind.{kind}', lang)} ({int(sum(values))})")  # fmt: skip
         left = [a + b for a, b in zip(left, values, strict=True)]
     for y, total in enumerate(left):
         ax.text(total, y, f" {total:.0f}", va="center", fontsize=10)
-    ax.legend(frameon=False, loc="lower right", title="intermediate can issue")
+    ax.legend(frameon=False, loc="lower right", title=label("kinds.legend", lang))
     return style_axes(
         ax,
-        title=f"{int(sum(left))} intermediates with OCSPSigning, by CA and kind (July 2020)",
-        xlabel="intermediates",
+        title=label("kinds.title", lang, count=int(sum(left))),
+        xlabel=label("kinds.xlabel", lang),
         ylabel="",
+        lang=lang,
     )
 
 
-def plot_subtree(blast: BlastRadius, ca: str, *, ax: Axes | None = None, top: int = 20) -> Axes:
+def plot_subtree(
+    blast: BlastRadius, ca: str, *, ax: Axes | None = None, top: int = 20, lang: str = "en"
+) -> Axes:
     """One CA's intermediates: simulated leaves (light) and those that break (dark).
+
+    The leaves are a simulated population under the real 2020 hierarchy; the title says so.
 
     Args:
         blast: A blast-radius summary (``sim.incident.blast_radius``).
         ca: The CA (as in ``blast.by_intermediate``).
         ax: Axes to draw on (default: a new figure's).
         top: Most intermediates shown (largest first).
+        lang: The language of the words (:data:`sim.plots.labels.LANGUAGES`).
 
     Returns:
         The axes; the light bars carry ``gid`` = the intermediate's name.
 
     Raises:
-        ValueError: ``ca`` has no populated intermediate in ``blast``.
+        ParameterError: ``ca`` has no populated intermediate in ``blast``.
     """
     rows = [r for r in blast.by_intermediate if r.ca == ca]
     if not rows:
         known = sorted({r.ca for r in blast.by_intermediate})
-        raise ValueError(f"ca must be one of {known}, got {ca!r}")
+        raise ParameterError(f"ca must be one of {known}, got {ca!r}")
     ax = new_axes(ax)
     shown = sorted(rows, key=lambda r: -r.leaves)[:top][::-1]
     labels = [r.name if len(r.name) <= 48 else r.name[:45] + "..." for r in shown]
@@ -215,11 +274,29 @@ def plot_subtree(blast: BlastRadius, ca: str, *, ax: Axes | None = None, top: in
     ax.set_yticks(range(len(shown)), labels, fontsize=9)
     leaves = sum(r.leaves for r in rows)
     breaking = sum(r.breaking for r in rows)
-    more = f" (largest {len(shown)} shown)" if len(rows) > len(shown) else ""
+    used = {r.affected for r in shown}
+    handles = [
+        Patch(facecolor=PALETTE["affected"], label=label("subtree.legend.breaking", lang)),
+        Patch(facecolor=PALETTE["affected"], alpha=0.35,
+              label=label("subtree.legend.affected", lang)),
+    ] if True in used else []  # fmt: skip
+    if False in used:
+        handles += [
+            Patch(facecolor=PALETTE["neutral"], label=label("subtree.legend.unaffected", lang)),
+            Patch(facecolor=PALETTE["neutral"], alpha=0.35,
+                  label=label("subtree.legend.unaffected_leaves", lang)),
+        ]  # fmt: skip
+    # Empty rows under the smallest bar hold the legend, clear of the bars' labels.
+    ncol = 2 if len(handles) > 2 else 1
+    spare = 0.9 * (len(handles) // ncol) + 0.2
+    ax.set_ylim(-0.6 - spare, len(shown) - 0.4)
+    ax.legend(handles=handles, loc="lower left", ncol=ncol, frameon=False, fontsize=10)
+    more = label("subtree.more", lang, shown=len(shown)) if len(rows) > len(shown) else ""
     return style_axes(
         ax,
-        title=f"{ca}: {len(rows)} intermediates{more}; {breaking:,.0f} of {leaves:,.0f} "
-        f"simulated leaves break on day {blast.day}",
-        xlabel="simulated leaf certificates (dark: still served, so they break)",
+        title=label("subtree.title", lang, ca=ca, count=len(rows), more=more,
+                    breaking=f"{breaking:,.0f}", leaves=f"{leaves:,.0f}", day=blast.day),
+        xlabel=label("subtree.xlabel", lang),
         ylabel="",
-    )
+        lang=lang,
+    )  # fmt: skip

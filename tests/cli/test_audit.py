@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from revlab import main
 from tests.conftest import REPO, TEST_DATA
 
 GOLDEN = TEST_DATA / "golden"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from revlab import main
 from sim.calibration import observations
-from sim.cli import main
 
 
 def test_json_prints_observed_and_modelled_for_every_row(

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from revlab import main
 from sim import mechanisms as M
-from sim.cli import main
 
 
 def test_json_lists_every_mechanism_with_null_for_never(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from sim.cli import main
-from sim.cli.ocsp import DEMO_FILES
+from revlab import main
 from sim.ocsp import OCSPVerifyError, verify_response
+from sim.ocsp_demo import DEMO_FILES
 from tests.conftest import NOW, require_tool
 
 # openssl ocsp checks thisUpdate/nextUpdate against the wall clock (-attime moves only the

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from revlab import main
 from sim.pki import build_hierarchy, seed_article_spec
 from tests.conftest import NOW, REPO
 

@@ -51,7 +51,7 @@ def _serving(
     # Piped output is read line by line (stderr dropped); a file gets both streams.
     errors = subprocess.DEVNULL if output is subprocess.PIPE else subprocess.STDOUT
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
+        [sys.executable, "-c", "import sys; from revlab import main; sys.exit(main())",
          "serve", "--port", str(port), *args],
         cwd=REPO, env=env, stdout=output, stderr=errors, text=True,
     )  # fmt: skip

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from sim.cli import main
-from sim.incident import build_scenario, simulate
+from revlab import main
+from sim.incident import simulate
+from sim.scenarios import build_scenario
 
 
 def test_json_matches_the_library_timeline(capsys: pytest.CaptureFixture[str]) -> None:

@@ -102,7 +102,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """Start the two HTTPS sites and the API (with loopback host checks allowed)."""
     _chromium()
     from extension_api import create_app
-    from extension_api.fetcher import fetch_chain
+    from tlsscan.fetcher import fetch_chain
 
     pem = (REPO / "sim/data/incident-2020/affected_intermediates.pem").read_bytes()
     record = next(r for r in load_pem_bundle(pem, "shipped") if r.sha256 == AFFECTED_SHA256)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask.testing import FlaskClient
 
 from extension_api.config import ConfigError, Settings, default_data_dir
+from tests.conftest import REPO
 from tests.extension_api.conftest import AppFactory
 
 
@@ -77,9 +80,90 @@ def test_unusable_settings_are_refused_with_the_variable_named(env: dict[str, st
         Settings.from_env({"REVLAB_DATA_DIR": "/tmp/x", **env})
 
 
+@pytest.mark.parametrize("entries", ["127.0.0.1,notanip/99", "a..b", "10.0.0.0/33"])
+def test_allow_hosts_entries_that_name_nothing_are_refused(entries: str) -> None:
+    with pytest.raises(ConfigError, match=r"^REVLAB_ALLOW_HOSTS: '.+' is not a hostname, an IP"):
+        Settings.from_env({"REVLAB_DATA_DIR": "/tmp/x", "REVLAB_ALLOW_HOSTS": entries})
+
+
 def test_the_sqlite_file_is_in_wal_mode_under_the_data_dir(make_app: AppFactory) -> None:
     app = make_app()
     store = app.extensions["revlab"].store
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert app.extensions["revlab"].settings.sqlite_path.exists()
+
+
+def test_unknown_routes_point_at_the_index(client: FlaskClient) -> None:
+    message = client.get("/nope").json["error"]["message"]  # type: ignore[index]
+    assert "GET /" in message
+
+
+def test_the_index_lists_every_documented_endpoint_and_the_lessons_as_json(
+    make_app: AppFactory,
+) -> None:
+    client = make_app(notebooks_dir=REPO / "notebooks").test_client()
+    response = client.get("/", headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.is_json
+    doc = response.json
+    assert doc["openapi"] == "/openapi.json"  # type: ignore[index]
+    documented = {
+        (method.upper(), path)
+        for path, methods in client.get("/openapi.json").json["paths"].items()  # type: ignore[index]
+        for method in methods
+    }
+    assert {(e["method"], e["path"]) for e in doc["endpoints"]} == documented  # type: ignore[index]
+    shipped = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    assert [lesson["url"] for lesson in doc["lessons"]] == [  # type: ignore[index]
+        f"/notebooks/{name}" for name in shipped
+    ]
+    assert doc["lessons"][1]["title"] == (  # type: ignore[index]
+        "Lesson 2: OCSP and the dangerous delegated responder"
+    )
+
+
+def test_the_index_is_a_page_with_links_for_a_browser(make_app: AppFactory) -> None:
+    client = make_app(notebooks_dir=REPO / "notebooks").test_client()
+    response = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response.content_type == "text/html; charset=utf-8"
+    assert response.headers["Vary"] == "Accept"
+    page = response.get_data(as_text=True)
+    assert '<a href="/openapi.json">' in page
+    assert '<a href="/notebooks/02_ocsp_delegated_responder.ipynb">' in page
+    assert "<code>POST /v1/chain</code>" in page
+
+
+def test_the_index_says_when_no_lessons_are_installed(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    client = make_app(notebooks_dir=tmp_path / "none").test_client()
+    assert client.get("/", headers={"Accept": "application/json"}).json["lessons"] == []  # type: ignore[index]
+    assert "No lessons are installed" in client.get("/").get_data(as_text=True)
+
+
+def test_bad_input_found_deep_in_the_code_is_a_400_not_a_500(
+    make_app: AppFactory, no_connections: list[object]
+) -> None:
+    from sim.errors import DerError
+
+    app = make_app()
+
+    def fetch(*args: object) -> None:
+        raise DerError("DER length runs past the end of the data")
+
+    app.extensions["revlab"].fetch = fetch
+    response = app.test_client().get("/v1/hosts/127.0.0.1?port=443")
+    assert (response.status_code, response.json) == (
+        400, {"error": {"code": "bad_request",
+                        "message": "DER length runs past the end of the data"}},
+    )
+
+
+def test_every_error_code_is_documented_in_the_api_docs() -> None:
+    from extension_api.errors import ErrorCode
+
+    docs = (REPO / "docs/api.md").read_text()
+    internal = {ErrorCode.HTTP_ERROR, ErrorCode.INTERNAL_ERROR, ErrorCode.NOT_ACCEPTABLE,
+                ErrorCode.CONFLICT, ErrorCode.LENGTH_REQUIRED, ErrorCode.UNSUPPORTED_MEDIA_TYPE}
+    assert [c.value for c in ErrorCode if c not in internal and f"`{c.value}`" not in docs] == []

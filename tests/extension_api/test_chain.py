@@ -91,6 +91,25 @@ def test_malformed_chains_are_a_400_naming_the_problem(
     assert answer["error"]["message"]
 
 
+@pytest.mark.parametrize(("body", "code"), _BAD)
+def test_malformed_chain_messages_speak_words_not_parser_internals(
+    client: FlaskClient, body: Any, code: str
+) -> None:
+    message = _post(client, body)[1]["error"]["message"]
+    for internal in ("ParseError", "ShortData", "kind:", "ValueError", "asn1", "Traceback"):
+        assert internal not in message
+
+
+def test_der_that_is_no_certificate_says_why_in_words(client: FlaskClient) -> None:
+    # SEQUENCE { INTEGER 1 }: DER, but not the shape of a certificate.
+    item = base64.b64encode(b"\x30\x03\x02\x01\x01").decode()
+    message = _post(client, {"chain": ["MAIwAA==", item]})[1]["error"]["message"]
+    assert message == (
+        "chain[1]: not a certificate (the bytes are not DER of an X.509 certificate: "
+        "TBSCertificate is not a SEQUENCE)"
+    )
+
+
 def test_two_certificates_in_one_pem_item_are_refused(
     client: FlaskClient, pki: Hierarchy
 ) -> None:
@@ -112,6 +131,10 @@ def test_a_1_mb_body_is_a_413(client: FlaskClient) -> None:
     response = client.post("/v1/chain", data=b"x" * 1_000_000, content_type="application/json")
     assert response.status_code == 413
     assert response.json["error"]["code"] == "body_too_large"  # type: ignore[index]
+    limit = client.application.extensions["revlab"].settings.max_body
+    assert response.json["error"]["message"] == (  # type: ignore[index]
+        f"The request body is larger than the limit of {limit:,} bytes."
+    )
 
 
 def test_a_real_intermediate_cryptography_refuses_is_still_affected(

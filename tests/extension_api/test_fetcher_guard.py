@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from extension_api.fetcher import (
+from tlsscan.fetcher import (
     FetchPolicy,
     GuardError,
     HostError,
@@ -18,6 +18,7 @@ from extension_api.fetcher import (
     normalise_host,
     parse_target,
 )
+from tlsscan.guard import PortError, parse_allow_entry, parse_port
 
 REFUSED = [
     ("169.254.169.254", "link-local"),  # cloud metadata
@@ -79,11 +80,23 @@ def test_guard_refuses_a_port_outside_the_allowed_set(no_connections: list[Any])
     assert no_connections == []
 
 
-def test_guard_reports_a_name_that_does_not_resolve(
+def test_a_name_that_does_not_resolve_is_a_failed_fetch_not_a_refusal(
     no_connections: list[Any], fake_dns: dict[str, list[str]]
 ) -> None:
-    with pytest.raises(GuardError, match="does not resolve"):
-        fetch_chain("nowhere.example", 443, FetchPolicy())
+    result = fetch_chain("nowhere.example", 443, FetchPolicy())
+    assert (result.ok, result.address, result.chain) == (False, None, ())
+    assert result.error is not None and result.error.startswith("the name does not resolve")
+    # The error reaches k-anonymity answers: it must not name the host.
+    assert "nowhere" not in result.error
+    assert no_connections == []
+
+
+def test_a_resolver_with_no_answer_is_a_name_that_does_not_resolve(
+    no_connections: list[Any],
+) -> None:
+    result = fetch_chain("empty.example", 443, FetchPolicy(), resolver=lambda host, port: [])
+    assert result.error == "the name does not resolve (no address)"
+    assert no_connections == []
 
 
 def test_guard_connects_to_the_vetted_address_only(
@@ -98,7 +111,7 @@ def test_guard_connects_to_the_vetted_address_only(
 
 
 def test_allow_list_lets_loopback_through_by_address_or_network() -> None:
-    from extension_api.fetcher import vetted_addresses
+    from tlsscan.fetcher import vetted_addresses
 
     assert [str(a) for a in vetted_addresses(
         "127.0.0.1", 8443, FetchPolicy(allow_hosts=("127.0.0.0/8",))
@@ -128,6 +141,12 @@ def test_invalid_hostnames_are_refused(bad: str) -> None:
         normalise_host(bad)
 
 
+@pytest.mark.parametrize("bad", ["example.com:8443", "https://example.com"])
+def test_a_host_with_a_port_or_a_scheme_is_told_to_give_the_name_alone(bad: str) -> None:
+    with pytest.raises(HostError, match="give the name alone, and the port apart"):
+        normalise_host(bad)
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -150,7 +169,59 @@ def test_targets_split_into_host_and_port(target: str, expected: tuple[str, int]
     assert parse_target(target) == expected
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [("https://example.com/", ("example.com", 443)),
+     ("https://Example.COM:8443/a/b?c=d#e", ("example.com", 8443)),
+     ("HTTPS://example.com", ("example.com", 443)),
+     ("https://[2001:db8::1]:853/x", ("2001:db8::1", 853)),
+     ("https://b\u00fccher.example/", ("xn--bcher-kva.example", 443))],
+)
+def test_https_urls_are_targets_with_the_path_ignored(
+    url: str, expected: tuple[str, int]
+) -> None:
+    assert parse_target(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [("http://example.com/", "only https"), ("ftp://example.com", "only https"),
+     ("https://user:pw@example.com/", "user name"), ("https:///path", "no host"),
+     ("https://example.com:x/", "port"), ("https://2130706433/", "canonical")],
+)
+def test_urls_that_name_no_tls_server_are_refused(url: str, why: str) -> None:
+    with pytest.raises(HostError, match=why):
+        parse_target(url)
+
+
 @pytest.mark.parametrize("target", ["example.com:0", "example.com:99999", "example.com:x"])
 def test_targets_with_a_bad_port_are_refused(target: str) -> None:
-    with pytest.raises(HostError, match="port"):
+    with pytest.raises(PortError, match="port"):
         parse_target(target)
+
+
+# Unicode digits: str.isdigit() says yes, int() refuses (²) or misreads (٣) them.
+@pytest.mark.parametrize("text", ["0", "65536", "x", "", "+1", " 1", "\u00b2", "\u0663", "1.0"])
+def test_ports_are_ascii_digits_between_1_and_65535(text: str) -> None:
+    with pytest.raises(PortError, match="between 1 and 65535"):
+        parse_port(text)
+
+
+def test_a_port_reads_as_its_number() -> None:
+    assert [parse_port(t) for t in ("1", "0443", "65535")] == [1, 443, 65535]
+
+
+@pytest.mark.parametrize(
+    ("entry", "canonical"),
+    [("10.0.0.0/8", "10.0.0.0/8"), ("10.1.2.3/8", "10.0.0.0/8"), ("127.0.0.1", "127.0.0.1"),
+     ("::1", "::1"), (" Example.COM. ", "example.com"), ("fd00::/8", "fd00::/8")],
+)
+def test_allow_list_entries_are_read_in_canonical_form(entry: str, canonical: str) -> None:
+    assert parse_allow_entry(entry) == canonical
+
+
+@pytest.mark.parametrize("entry", ["notanip/99", "10.0.0.0/33", "10.0.0.0/x", "a..b",
+                                   "exa mple", "", "0177.0.0.1", "http://example.com"])
+def test_allow_list_entries_that_name_nothing_are_refused(entry: str) -> None:
+    with pytest.raises(HostError, match="not a hostname, an IP address or a network"):
+        parse_allow_entry(entry)

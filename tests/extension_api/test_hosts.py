@@ -157,6 +157,7 @@ def test_hostprefix_needs_4_or_5_hex_digits(client: FlaskClient, prefix: str) ->
         ("/v1/hosts/0177.0.0.1", 400, "invalid_host"),
         ("/v1/hosts/exa_mple.com", 400, "invalid_host"),
         ("/v1/hosts/a..b", 400, "invalid_host"),
+        ("/v1/hosts/example.com:8443", 400, "invalid_host"),
         ("/v1/hosts/example.com?port=0", 400, "invalid_port"),
         ("/v1/hosts/example.com?port=http", 400, "invalid_port"),
         # Unicode digits: str.isdigit() says yes, int() refuses (²) or misreads (٣) them.
@@ -173,6 +174,24 @@ def test_host_checks_refuse_bad_or_internal_targets_without_connecting(
     client = make_app(allow_hosts=(), allowed_ports="443").test_client()
     response = client.get(path)
     assert (response.status_code, response.json["error"]["code"]) == (status, code)  # type: ignore[index]
+    assert no_connections == []
+
+
+def test_a_name_that_does_not_resolve_is_unknown_not_a_refusal(
+    make_app: AppFactory, no_connections: list[Any], fake_dns: dict[str, list[str]]
+) -> None:
+    client = make_app(allow_hosts=(), allowed_ports="443").test_client()
+    response = client.get("/v1/hosts/nowhere.example")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json  # type: ignore[assignment]
+    assert body["verdict"] == "unknown"
+    assert body["served"]["error"].startswith("the name does not resolve")
+    assert "does not resolve" in body["summary"] and "allow" not in body["summary"].lower()
+    # Cached like any failed fetch: the k-anonymity bucket holds it, and names no host.
+    prefix = hashlib.sha256(b"nowhere.example").hexdigest()[:5]
+    bucket = client.get(f"/v1/hostprefix/{prefix}").json["hosts"]  # type: ignore[index]
+    assert [h["verdict"] for h in bucket] == ["unknown"]
+    assert "nowhere" not in str(bucket)
     assert no_connections == []
 
 

@@ -41,6 +41,13 @@ def test_unknown_or_odd_names_are_json_404(tmp_path: Path, name: str) -> None:
     assert response.json is not None and response.json["error"]["code"] == "not_found"
 
 
+def test_an_unknown_lesson_404_names_no_server_path(tmp_path: Path) -> None:
+    client = _app(tmp_path, tmp_path / "lessons-folder").test_client()
+    message = client.get("/notebooks/missing.ipynb").json["error"]["message"]  # type: ignore[index]
+    assert message == "there is no lesson named 'missing.ipynb'; GET / lists the lessons"
+    assert str(tmp_path) not in message and "lessons-folder" not in message
+
+
 def test_shipped_lesson_of_the_2020_incident_exists() -> None:
     repo = Path(__file__).resolve().parents[2]
     assert (repo / INCIDENT_2020.lesson).is_file()

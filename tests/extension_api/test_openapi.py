@@ -20,9 +20,9 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from extension_api.fetcher import FetchPolicy, FetchResult, vetted_addresses
 from extension_api.openapi import openapi_document
 from tests.extension_api.conftest import AppFactory
+from tlsscan.fetcher import FetchPolicy, FetchResult, vetted_addresses
 
 CHECKS = [
     checks.not_a_server_error,

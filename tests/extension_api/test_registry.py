@@ -35,6 +35,15 @@ def test_the_compact_list_holds_every_shipped_entry_and_is_small_gzipped(
     assert response.headers["Cache-Control"] == "public, max-age=3600"
 
 
+def test_every_remedy_code_of_the_compact_list_has_its_sentence(client: FlaskClient) -> None:
+    doc = client.get("/v1/registry").json
+    used = set(doc["columns"]["remedy"])  # type: ignore[index]
+    # The 2020 list holds both kinds: intermediates with a known clean re-issue, and without.
+    assert used == {"swap_intermediate", "reissue_leaf"}
+    assert used <= set(doc["remedies"])  # type: ignore[index]
+    assert all(doc["remedies"].values())  # type: ignore[index]
+
+
 def test_the_etag_gives_a_304_until_an_import_changes_it(
     client: FlaskClient, pki: Hierarchy
 ) -> None:

@@ -15,11 +15,11 @@ from sim.incident import (
     OwnerResponse,
     Scenario,
     blast_radius,
-    build_scenario,
     ocsp_eku_2020,
     simulate,
 )
 from sim.population import load_hierarchy_2020
+from sim.scenarios import build_scenario
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ def test_bars_show_each_ca_count_largest_on_top(blast: BlastRadius) -> None:
     assert labels[-1] == next(iter(blast.by_ca))
     assert widths[::-1] == list(blast.by_ca.values())
     assert f"{blast.certificates:,.0f} certificates" in ax.get_title(loc="left")
+    assert ax.get_title(loc="left").startswith("Simulated population")
+    assert "simulated" in ax.get_xlabel()
 
 
 def test_treemap_highlights_affected_subtrees(blast: BlastRadius) -> None:
@@ -40,3 +42,7 @@ def test_treemap_highlights_affected_subtrees(blast: BlastRadius) -> None:
     assert any(f"breaking:{r.name}" in cells for r in blast.by_intermediate if r.affected)
     assert not any(f"breaking:{r.name}" in cells for r in blast.by_intermediate if not r.affected)
     assert "GlobalSign" in [t.get_text() for t in ax.texts]
+    assert ax.get_title(loc="left").startswith("Simulated population")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["breaks on day 7 (still served)", "affected, leaves already moved",
+                      "not affected"]  # fmt: skip

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from sim import mechanisms as M
 from sim.plots import mechanisms as P
-from sim.plots.style import PALETTE
+from sim.plots.style import BREAK_MARK_GID, PALETTE
 from tests.conftest import NOW
 
 
@@ -56,6 +56,35 @@ def test_exposure_bars_for_2020_show_ocsp_never_and_onecrl_finite(table: pd.Data
     by_label = dict(zip(labels, texts, strict=True))
     assert by_label["OCSP hard-fail"] == "never"
     assert by_label["Firefox OneCRL"] != "never"
+
+
+def test_a_window_longer_than_the_horizon_is_drawn_whole_with_a_break_mark(
+    table: pd.DataFrame,
+) -> None:
+    ax = P.exposure_window_bars(table, scenario="intermediate_2020", horizon_days=30,
+                                ax=Figure().add_subplot())  # fmt: skip
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    bars = dict(zip(labels, ax.patches, strict=True))
+    # CRL: 365 days (an intermediate's CRL is published yearly), not cut to the horizon...
+    assert bars["CRL"].get_width() == pytest.approx(365.0)
+    assert ax.get_xlim() == (0.0, 30.0)
+    # ... so it is marked where the axis cuts it, and it does not look like "never".
+    marks = [line for line in ax.get_lines() if line.get_gid() == BREAK_MARK_GID]
+    assert len(marks) == 1 and min(marks[0].get_ydata()) < 0 < max(marks[0].get_ydata())
+    assert bars["CRL"].get_hatch() is None and bars["OCSP hard-fail"].get_hatch() == "//"
+    texts = dict(zip(labels, [t.get_text().strip() for t in ax.texts], strict=True))
+    assert texts["CRL"] == "365 d"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["exposed for the days shown, then protected",
+                      "never protected by this mechanism"]  # fmt: skip
+
+
+def test_bandwidth_labels_of_coinciding_points_are_stacked(table: pd.DataFrame) -> None:
+    ax = P.bandwidth_vs_coverage(table, ax=Figure().add_subplot())
+    offsets = {a.get_text(): a.xyann for a in ax.texts}
+    stacked = [offsets[k] for k in ("CRL", "OCSP hard-fail", "OCSP soft-fail", "OCSP stapling")]
+    assert len({y for _, y in stacked}) == 4  # one row each
+    assert offsets["Firefox CRLite"] == (6, 6)  # a point of its own keeps the plain label
 
 
 def test_exposure_bars_refuse_an_unknown_scenario(table: pd.DataFrame) -> None:

@@ -1,11 +1,11 @@
-"""``revlab check HOST[:PORT]``: read the chain a site serves and give its verdict.
+"""``revlab check HOST[:PORT]`` (or an https URL): read the chain a site serves, give its verdict.
 
 The same code as ``GET /v1/hosts/<host>``: the fetcher with its SSRF guard (loopback and
 private addresses are refused unless ``--allow-host`` or ``REVLAB_ALLOW_HOSTS`` names them),
 then `sim.registry.match` against the shipped 2020 list (plus ``--registry FILE``).
 
-Exit codes: 0 clean, 1 affected / affected_key / dangerous_responder, 2 input error,
-3 unknown (the chain could not be read).
+Exit codes: 0 clean, 1 affected / affected_key / dangerous_responder, 2 input error (a guard
+refusal included), 3 unknown (the chain could not be read, or the name does not resolve).
 """
 
 from __future__ import annotations
@@ -13,10 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from sim.cli import CliError
+from revlab import CliError
 from sim.registry import RegistryImportError, VerdictKind, shipped_registry
+from sim.served import verdict_for_served
+from tlsscan.fetcher import FetchPolicy, GuardError, HostError, fetch_chain
+from tlsscan.guard import parse_allow_entry, parse_target
 
 __all__ = ["EXIT_CODES", "HELP", "NAME", "add_arguments", "run"]
 
@@ -35,7 +39,8 @@ EXIT_CODES: dict[VerdictKind, int] = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``revlab check``."""
-    parser.add_argument("target", metavar="HOST[:PORT]", help="e.g. example.com or [::1]:8443")
+    parser.add_argument("target", metavar="HOST[:PORT]|URL", help="e.g. example.com, "
+                        "[::1]:8443 or https://example.com/page (the path is ignored)")
     parser.add_argument("--timeout", type=float, default=5.0, help="connect and handshake "
                         "timeout in seconds (default 5)")
     parser.add_argument("--allow-host", action="append", default=[], metavar="HOST|IP|CIDR",
@@ -46,13 +51,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the API's JSON")
 
 
+def _allow_entries(entries: Iterable[str], source: str) -> tuple[str, ...]:
+    """The non-empty entries, each checked and canonical.
+
+    Raises:
+        CliError: an entry is not a hostname, an IP address or a network.
+    """
+    try:
+        return tuple(parse_allow_entry(e) for e in entries if e.strip())
+    except HostError as exc:
+        raise CliError(f"{source}: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Fetch, match, print; the exit code follows the verdict."""
-    # extension_api is imported here so that `sim` stays importable without Flask.
-    from extension_api.fetcher import FetchPolicy, GuardError, HostError, fetch_chain, parse_target
-    from extension_api.service import verdict_for_cached
-    from extension_api.storage import CachedChain, host_sha256
-
     try:
         host, port = parse_target(args.target)
     except HostError as exc:
@@ -69,9 +81,12 @@ def run(args: argparse.Namespace) -> int:
             registry = registry.imported(data, source=str(args.registry), ca_label=args.ca_label)
         except RegistryImportError as exc:
             raise CliError(str(exc)) from None
-    env_allow = tuple(h.strip() for h in os.environ.get("REVLAB_ALLOW_HOSTS", "").split(","))
+    env_allow = os.environ.get("REVLAB_ALLOW_HOSTS", "").split(",")
     policy = FetchPolicy(
-        allow_hosts=tuple(h for h in (*env_allow, *args.allow_host) if h),
+        allow_hosts=(
+            *_allow_entries(env_allow, "REVLAB_ALLOW_HOSTS"),
+            *_allow_entries(args.allow_host, "--allow-host"),
+        ),
         allowed_ports=frozenset(),  # the user picks the port on their own command line
         connect_timeout=args.timeout,
         handshake_timeout=args.timeout,
@@ -80,9 +95,7 @@ def run(args: argparse.Namespace) -> int:
         result = fetch_chain(host, port, policy)
     except GuardError as exc:
         raise CliError(f"{host}:{port}: {exc} (use --allow-host to check it anyway)") from None
-    cached = CachedChain(host, port, host_sha256(host), result.address, result.chain,
-                         result.error, result.truncated, 0.0, 0.0)
-    verdict = verdict_for_cached(cached, registry)
+    verdict = verdict_for_served(result.chain, result.error, registry)
     if args.json:
         out = verdict.to_json()
         out["served"] = {"host": host, "port": port, "address": result.address,

@@ -13,9 +13,9 @@ from typing import Any
 
 from tqdm import tqdm
 
+from revlab import CliError
+from revlab._output import add_format_argument, write_csv, write_json, write_table
 from sim.audit import AuditResult, Severity, audit, sibling_exposure
-from sim.cli import CliError
-from sim.cli._output import add_format_argument, write_csv, write_json, write_table
 from sim.loader import CertRecord, LoadError, load_paths
 
 NAME = "audit"

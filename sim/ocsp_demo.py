@@ -1,24 +1,20 @@
-"""``revlab ocsp``: the 2020 OCSP forgery as files that ``openssl ocsp`` checks.
+"""The 2020 OCSP forgery as files that ``openssl ocsp`` checks (``revlab ocsp demo``, lesson 2).
 
-``revlab ocsp demo --out DIR [--now ISO] [--seed N]`` writes the certificates (PEM), the
-forged and genuine responses (DER) and a README.txt with the exact ``openssl ocsp`` commands
-and the outcome each gives.
+`write_demo` writes the certificates (PEM), the forged and genuine responses (DER) and a
+README.txt with the exact ``openssl ocsp`` commands and the outcome each gives. Before writing, it
+checks that the baseline policy says what the README promises.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
+import errno
 from pathlib import Path
 
-from sim.cli import CliError
 from sim.ocsp import OCSPVerifyError, verify_response
 from sim.ocsp_scenario import Incident2020, build_incident_2020
 
-__all__ = ["DEMO_FILES", "HELP", "NAME", "add_arguments", "run", "write_demo"]
-
-NAME = "ocsp"
-HELP = "forge and verify OCSP responses: the 2020 delegated-responder case"
+__all__ = ["DEMO_FILES", "write_demo"]
 
 #: Every file ``demo`` writes, in README order.
 DEMO_FILES: tuple[str, ...] = (
@@ -67,34 +63,6 @@ _CHECKS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``demo`` and its options."""
-    sub = parser.add_subparsers(dest="ocsp_command", required=True, metavar="ACTION")
-    demo = sub.add_parser(
-        "demo",
-        help="write the 2020 forgeries, the fix and a README with openssl commands",
-        description="Write root/ICA-A/ICA-B certificates, ICA-A's forged 'good' answers, the "
-        "same forgery without the EKU, and the fixed hierarchy's genuine answer.",
-    )
-    demo.add_argument("--out", required=True, type=Path, help="directory to write (created)")
-    demo.add_argument(
-        "--now",
-        help="ISO 8601 time with zone for notBefore and thisUpdate (default: the current time)",
-    )
-    demo.add_argument("--seed", type=int, default=0, help="key and serial seed (default 0)")
-
-
-def _parse_now(value: str | None) -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise CliError(f"--now: {value!r} is not an ISO 8601 time") from None
-    if when.tzinfo is None:
-        raise CliError(f"--now: {value!r} has no time zone; add one, e.g. +00:00")
-    return when
-
 
 def _readme(scenario: Incident2020, now: dt.datetime) -> str:
     root = scenario.hierarchy["root"].certificate
@@ -136,7 +104,8 @@ def write_demo(out: Path, *, now: dt.datetime, seed: int = 0) -> list[Path]:
     """Write the demo files into ``out`` (created if needed); returns the paths written.
 
     Raises:
-        CliError: ``out`` exists and is not a directory, or cannot be written.
+        OSError: ``out`` exists and is not a directory, or cannot be written (the error names
+            the path).
     """
     scenario = build_incident_2020(now=now, seed=seed)
     h = scenario.hierarchy
@@ -164,24 +133,11 @@ def write_demo(out: Path, *, now: dt.datetime, seed: int = 0) -> list[Path]:
         if not baseline_says.startswith(outcome):
             raise RuntimeError(f"{response}: baseline says {outcome!r}, README {baseline_says!r}")
     if out.exists() and not out.is_dir():
-        raise CliError(f"--out: {out} exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name in DEMO_FILES:
-            path = out / name
-            path.write_bytes(contents[name])
-            paths.append(path)
-    except OSError as exc:
-        raise CliError(f"--out: cannot write to {out}: {exc.strerror}") from None
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in DEMO_FILES:
+        path = out / name
+        path.write_bytes(contents[name])
+        paths.append(path)
     return paths
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``revlab ocsp ACTION``."""
-    if args.ocsp_command == "demo":
-        now = _parse_now(args.now)
-        paths = write_demo(args.out, now=now, seed=args.seed)
-        print(f"wrote {len(paths)} files to {args.out}; see {args.out / 'README.txt'}")
-        return 0
-    raise CliError(f"unknown action {args.ocsp_command!r}")  # pragma: no cover (argparse)

@@ -10,8 +10,9 @@ import math
 import sys
 from typing import Any
 
-from sim.cli import CliError
-from sim.incident import STATES, blast_radius, build_scenario, scenario_names, simulate
+from revlab import CliError
+from sim.incident import STATES, blast_radius, simulate
+from sim.scenarios import build_scenario, scenario_names
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 

@@ -12,8 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from sim.cli import CliError
-from sim.cli._output import add_format_argument, write_json, write_table
+from revlab import CliError
+from revlab._output import add_format_argument, write_json, write_table
 from sim.loader import LoadError, load_paths
 from sim.registry import STATUSES, Registry, RegistryImportError, match, shipped_registry
 

@@ -1,11 +1,16 @@
-"""The ``revlab`` command line: thin wrappers over ``sim`` (and ``extension_api`` for serving).
+"""The ``revlab`` command line: thin wrappers over ``sim``, ``tlsscan`` and ``extension_api``.
+
+This package is the top layer: it may import every other package of the project, and nothing
+imports it (tests/test_layers.py holds that).
 
 Each subcommand is a module of this package with ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``. Modules are found by name in
 ``_COMMAND_MODULES``, so adding a command is adding a module and one line here.
 
 Exit codes: 0 success, 1 the input has ERROR/FATAL findings (where a command says so),
-2 a usage or input error, reported as one line on stderr.
+2 a usage or input error, reported as one line on stderr. Bad input is a `sim.errors.RevlabError`
+(or an ``OSError`` on a path the user gave); any other exception is a bug and shows its
+traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
+
+from sim.errors import RevlabError
 
 __all__ = ["CliError", "main"]
 
@@ -28,12 +36,20 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "calibrate",
     "mechanisms",
     "check",
+    "responders",
     "serve",
 )
 
 
-class CliError(Exception):
-    """A usage or input error: printed as one line, exit code 2."""
+class CliError(RevlabError):
+    """A usage or input error found by the command line itself: one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (the README promises it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _load_commands() -> list[ModuleType]:
@@ -50,7 +66,7 @@ def _load_commands() -> list[ModuleType]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="revlab",
         description="Revocation Lab: audit certificates, match chains against affected "
         "intermediates, forge and verify OCSP, simulate mass revocations, serve the API.",
@@ -69,19 +85,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args._run(args)
-    except CliError as exc:
+    except RevlabError as exc:
         print(f"revlab {args.command}: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:
-        # Library code raises ValueError with a message that names the parameter and range.
-        print(f"revlab {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # `revlab ... | head`: the reader went away; that is not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        if exc.filename is None:  # not a path the user gave: a bug or the system's fault
+            raise
+        print(f"revlab {args.command}: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     return code
 
 

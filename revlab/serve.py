@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim.cli import CliError
+from revlab import CliError
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
