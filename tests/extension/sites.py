@@ -161,6 +161,7 @@ class Backend:
 
     def __init__(self, app: Any):
         """Serve ``app`` (a Flask app) behind a `RequestLog`."""
+        self.app = app
         self.log = RequestLog(app.wsgi_app)
         app.wsgi_app = self.log
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)

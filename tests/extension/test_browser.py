@@ -397,3 +397,36 @@ def test_a_backend_that_never_answers_never_stalls_a_page(
         _wait_for("a connection to the silent backend", lambda: silent.accepted or None)
     finally:
         silent.stop()
+
+
+def test_default_mode_warns_by_hash_prefix_on_a_site_the_backend_already_checked(
+    lab: Lab, launch: Callable[..., Browser]
+) -> None:
+    """Chrome's default: '!' on a site the backend knows, and no hostname leaves the browser.
+
+    The backend answers prefixes from the verdicts it holds; here it learns the affected site
+    through its own host check before the browser starts (the scan corpus will be such a list).
+    """
+    with lab.backend.app.test_client() as client:
+        known = client.get(f"/v1/hosts/{lab.affected.host}?port={lab.affected.port}").get_json()
+    assert known is not None and known["verdict"] == "affected"
+    before = len(lab.backend.log.snapshot())
+    browser = launch()
+    browser.configure(backendUrl=lab.backend.url)  # the mode stays Chrome's default
+    browser.open(lab.affected.url)
+    tab = browser.tab_id(lab.affected.url)
+    state = browser.tab_state(tab, lambda s: "verdict" in s)
+    assert state["verdict"]["verdict"] == "affected", state["verdict"].get("summary")
+    assert state["verdict"]["source"] == "prefix"
+    assert browser.badge_text(tab) == "!"
+    assert browser.badge_title(tab) == (
+        f"Affected: the {AFFECTED_CA} intermediate {AFFECTED_NAME} on this site's chain must be "
+        "revoked."
+    )
+    heard = lab.backend.log.snapshot()[before:]
+    prefix = hashlib.sha256(lab.affected.host.encode()).hexdigest()[:5]
+    assert f"GET /v1/hostprefix/{prefix}" in heard
+    assert {line.split("?")[0] for line in heard} <= {
+        "GET /v1/registry", f"GET /v1/hostprefix/{prefix}"
+    }
+    assert not any(form in line for line in heard for form in ("affected", "clean.test"))
