@@ -52,6 +52,11 @@ _ENTRY = _obj(
     }
 )
 
+
+def _column(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
 _MATCH = {
     **_obj({"position": {"type": "integer", "minimum": 0}, "entry": _ref("RegistryEntry")}),
     "nullable": True,
@@ -63,6 +68,10 @@ _VERDICT_PROPS: dict[str, Any] = {
     "summary": {"type": "string"},
     "reasons": {"type": "array", "items": {"type": "string"}},
     "match": _MATCH,
+    # True when an affected_key chain serves the CA's known clean re-issue (the fix).
+    "known_reissue": {"type": "boolean"},
+    # The chain position of a dangerous_responder verdict's CA certificate, else null.
+    "responder_position": {"type": "integer", "minimum": 0, "nullable": True},
     "remedy": _REMEDY,
     "chain": {
         "type": "array",
@@ -127,30 +136,28 @@ SCHEMAS: dict[str, Any] = {
     "Incident": _INCIDENT,
     "CompactRegistry": _obj(
         {
+            "format": {"type": "string", "enum": ["columns-1"]},
             "version": {"type": "integer"},
             "etag": {"type": "string"},
             "incidents": {"type": "object", "additionalProperties": _ref("Incident")},
             "remedies": {"type": "object", "additionalProperties": {"type": "string"}},
-            "entries": {
-                "type": "array",
-                "items": _obj(
-                    {
-                        "sha256": _HEX64,
-                        "spki_sha256": _NULLABLE_HEX64,
-                        "ski": {"type": "string", "nullable": True},
-                        "ca_label": {"type": "string"},
-                        "incident": {"type": "string"},
-                        "status": {"type": "string", "enum": list(STATUSES)},
-                        "status_date": _DATE,
-                        "not_after": _DATE,
-                        "remedy": {
-                            "type": "string",
-                            "enum": [c.value for c in RemedyCode],
-                        },
-                        "reissues": {"type": "array", "items": _HEX64},
-                    }
-                ),
-            },
+            "count": {"type": "integer", "minimum": 0},
+            # One array per field, each `count` long: entry i is {field: columns[field][i]}.
+            "columns": _obj(
+                {
+                    "sha256": _column(_HEX64),
+                    "spki_sha256": _column(_NULLABLE_HEX64),
+                    "ski": _column({"type": "string", "nullable": True}),
+                    "ca_label": _column({"type": "string"}),
+                    "incident": _column({"type": "string"}),
+                    "status": _column({"type": "string", "enum": list(STATUSES)}),
+                    "status_date": _column(_DATE),
+                    "remedy": _column(
+                        {"type": "string", "enum": [c.value for c in RemedyCode]}
+                    ),
+                    "reissues": _column({"type": "array", "items": _HEX64}),
+                }
+            ),
         }
     ),
     "EntryDetail": _obj(
@@ -202,6 +209,12 @@ SCHEMAS: dict[str, Any] = {
                         "verdict": {"type": "string", "enum": [k.value for k in VerdictKind]},
                         "summary": {"type": "string"},
                         "match": _MATCH,
+                        "known_reissue": {"type": "boolean"},
+                        "responder_position": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "nullable": True,
+                        },
                         "remedy": _REMEDY,
                         "fetched_at": _DATETIME,
                     }

@@ -37,6 +37,8 @@ from tlsscan.guard import normalise_host, parse_port
 
 from .config import Settings
 from .errors import ErrorCode, RequestError
+from .registry_columns import FORMAT as COLUMNS_FORMAT
+from .registry_columns import columns_from_entries
 from .storage import CachedChain, RegistrySnapshot, Store, host_sha256
 
 __all__ = [
@@ -213,26 +215,29 @@ def _remedy_code(reissues: Sequence[str]) -> RemedyCode:
 def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
     """The compact list for local matching: hashes, keys, labels, status, dates, remedy code."""
     registry = snap.registry
+    rows = [
+        {
+            "sha256": e.sha256,
+            "spki_sha256": e.spki_sha256,
+            "ski": e.ski,
+            "ca_label": e.ca_label,
+            "incident": e.incident,
+            "status": e.status,
+            "status_date": e.status_date.isoformat() if e.status_date else None,
+            "remedy": _remedy_code(e.reissues),
+            "reissues": list(e.reissues),
+        }
+        for e in registry.entries
+    ]
     doc = {
+        "format": COLUMNS_FORMAT,
         "version": snap.id,
         "etag": snap.etag,
         "incidents": registry.to_json()["incidents"],
         "remedies": {code.value: text for code, text in REMEDY_TEXT.items()},
-        "entries": [
-            {
-                "sha256": e.sha256,
-                "spki_sha256": e.spki_sha256,
-                "ski": e.ski,
-                "ca_label": e.ca_label,
-                "incident": e.incident,
-                "status": e.status,
-                "status_date": e.status_date.isoformat() if e.status_date else None,
-                "not_after": e.not_after.isoformat() if e.not_after else None,
-                "remedy": _remedy_code(e.reissues),
-                "reissues": list(e.reissues),
-            }
-            for e in registry.entries
-        ],
+        "count": len(rows),
+        # One array per field: 30 KB or less gzipped for the shipped list (registry_columns).
+        "columns": columns_from_entries(rows),
     }
     body = json.dumps(doc, separators=(",", ":")).encode()
     # mtime=0: the same snapshot gives the same bytes in every worker.
@@ -443,6 +448,8 @@ class PrefixHit:
             "match": None
             if v.entry is None
             else {"position": v.position, "entry": v.entry.to_json()},
+            "known_reissue": v.serves_known_reissue,
+            "responder_position": v.responder_position,
             "remedy": {"owner": v.remedy_owner, "visitor": v.remedy_visitor},
             "fetched_at": _iso(self.fetched_at),
         }

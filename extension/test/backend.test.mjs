@@ -2,9 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkHostByPrefix, checkHostDirect, hostHash, loadRegistry, normalizeBackend, REGISTRY_MAX_AGE_MS } from "../src/lib/backend.js";
-import { fixtureJson, jsonResponse, recordingFetch, storageArea } from "./helpers.mjs";
+import { jsonResponse, recordingFetch, servedRegistry, storageArea } from "./helpers.mjs";
 
-const registry = fixtureJson("registry.json");
+const registry = servedRegistry();
 const BACKEND = "http://127.0.0.1:8000";
 const ETAG = '"abc123"';
 
@@ -12,7 +12,7 @@ test("the first load downloads the registry and keeps it with its ETag", async (
   const storage = storageArea();
   const { fetchFn, calls } = recordingFetch(() => jsonResponse(200, registry, { ETag: ETAG }));
   const got = await loadRegistry({ backendUrl: BACKEND, fetchFn, storage, now: 1000 });
-  assert.equal(got.registry.entries.length, 293);
+  assert.equal(got.registry.count, 293);
   assert.equal(got.etag, ETAG);
   assert.equal(got.fromCache, false);
   assert.deepEqual(calls.map((c) => c.url), ["http://127.0.0.1:8000/v1/registry"]);
@@ -31,7 +31,7 @@ test("a fresh copy is used without asking; an old one is revalidated with If-Non
   const later = await loadRegistry({ backendUrl: BACKEND, fetchFn: second.fetchFn, storage, now: REGISTRY_MAX_AGE_MS + 1 });
   assert.equal(second.calls.length, 1);
   assert.equal(second.calls[0].init.headers["If-None-Match"], ETAG);
-  assert.equal(later.registry.entries.length, 293);
+  assert.equal(later.registry.count, 293);
   assert.equal(later.stale, false);
 });
 
@@ -41,24 +41,25 @@ test("offline, the last copy is used and marked stale; with no copy there is no 
   await loadRegistry({ backendUrl: BACKEND, fetchFn: ok.fetchFn, storage, now: 0 });
   const down = async () => { throw new TypeError("Failed to fetch"); };
   const got = await loadRegistry({ backendUrl: BACKEND, fetchFn: down, storage, now: REGISTRY_MAX_AGE_MS * 5 });
-  assert.equal(got.registry.entries.length, 293);
+  assert.equal(got.registry.count, 293);
   assert.equal(got.stale, true);
   assert.match(got.error, /Failed to fetch/);
   const none = await loadRegistry({ backendUrl: BACKEND, fetchFn: down, storage: storageArea(), now: 0 });
   assert.equal(none.registry, null);
   const broken = recordingFetch(() => jsonResponse(500, { error: { code: "internal", message: "x" } }));
   const kept = await loadRegistry({ backendUrl: BACKEND, fetchFn: broken.fetchFn, storage, now: REGISTRY_MAX_AGE_MS * 9 });
-  assert.equal(kept.registry.entries.length, 293);
+  assert.equal(kept.registry.count, 293);
 });
 
 test("a copy from another backend is not used for a new backend URL", async () => {
   const storage = storageArea();
   const a = recordingFetch(() => jsonResponse(200, registry, { ETag: ETAG }));
   await loadRegistry({ backendUrl: BACKEND, fetchFn: a.fetchFn, storage, now: 0 });
-  const b = recordingFetch(() => jsonResponse(200, { entries: [], incidents: {} }, { ETag: '"empty"' }));
+  const empty = { ...registry, count: 0, columns: Object.fromEntries(Object.keys(registry.columns).map((k) => [k, []])) };
+  const b = recordingFetch(() => jsonResponse(200, empty, { ETag: '"empty"' }));
   const got = await loadRegistry({ backendUrl: "https://revlab.example.org/", fetchFn: b.fetchFn, storage, now: 1 });
   assert.deepEqual(b.calls.map((c) => c.url), ["https://revlab.example.org/v1/registry"]);
-  assert.equal(got.registry.entries.length, 0);
+  assert.equal(got.registry.count, 0);
 });
 
 test("prefix mode sends only 5 hex characters of the host's hash and matches the full hash locally", async () => {

@@ -1,16 +1,17 @@
 // The background logic with a fake browser: what is sent in each mode, and the badge it sets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createController, siteOf } from "../src/lib/controller.js";
+import { createController, defaultModeFor, siteOf } from "../src/lib/controller.js";
 import { hostHash } from "../src/lib/backend.js";
-import { fakeBrowser, fixtureJson, jsonResponse, recordingFetch } from "./helpers.mjs";
+import { fakeBrowser, fixtureJson, jsonResponse, recordingFetch, servedRegistry, verdictTable } from "./helpers.mjs";
 
-const registry = fixtureJson("registry.json");
+const registry = servedRegistry();
 const affectedInfo = fixtureJson("securityinfo-affected.json");
 const cleanInfo = fixtureJson("securityinfo-clean.json");
-const QUOVADIS = registry.entries.find((e) => e.sha256.startsWith("04ecba8f"));
-const affectedVerdict = { verdict: "affected", summary: "", reasons: [], match: { position: 1, entry: QUOVADIS }, remedy: { owner: "", visitor: "" }, chain: [] };
-const cleanVerdict = { verdict: "clean", summary: "", reasons: [], match: null, remedy: { owner: "", visitor: "" }, chain: [] };
+// The real API's answers to GET /v1/hosts (recorded in the verdict table).
+const answers = Object.fromEntries(verdictTable().cases.map((c) => [c.name, c.answers.direct]));
+const affectedVerdict = answers.affected_with_reissue;
+const cleanVerdict = answers.clean;
 
 function backend() {
   return recordingFetch((url) => {
@@ -23,8 +24,39 @@ function backend() {
   });
 }
 
-test("default mode in Chrome: only the registry is downloaded, no host name leaves, no badge", async () => {
+test("Chrome's default is the hash-prefix lookup; Firefox's is local matching", async () => {
+  assert.equal(defaultModeFor(fakeBrowser().api), "prefix");
+  assert.equal(defaultModeFor(fakeBrowser({ firefox: true }).api), "local");
+  const { api } = fakeBrowser();
+  const { fetchFn, calls } = backend();
+  const c = createController({ api, fetchFn });
+  assert.equal((await c.settings()).mode, "prefix");
+  await c.onNavigation(1, "https://affected.test:8443/page?q=1");
+  const asked = calls.map((x) => new URL(x.url).pathname);
+  assert.ok(asked.includes(`/v1/hostprefix/${(await hostHash("affected.test")).slice(0, 5)}`), asked);
+  assert.ok(asked.every((p) => p === "/v1/registry" || p.startsWith("/v1/hostprefix/")), asked);
+  for (const call of calls) assert.ok(!/affected/.test(call.url), call.url);
+});
+
+test("'off' checks nothing and sends nothing, in Chrome and in Firefox", async () => {
+  for (const firefox of [false, true]) {
+    const { api, badge } = fakeBrowser({ firefox, securityInfo: { r1: affectedInfo } });
+    await api.storage.local.set({ mode: "off" });
+    const { fetchFn, calls } = backend();
+    const c = createController({ api, fetchFn });
+    await c.onHeadersReceived({ requestId: "r1", tabId: 1, type: "main_frame", url: "https://affected.test/" });
+    const state = await c.onNavigation(1, "https://affected.test/");
+    assert.equal(state.status, "off");
+    assert.equal(calls.length, 0);
+    assert.equal(badge(1).text, "");
+    assert.equal(badge(1).title, "Off: this extension checks nothing and sends nothing.");
+    if (firefox) assert.equal(api.webRequest.calls.length, 0);
+  }
+});
+
+test("local mode in Chrome: only the registry is downloaded, no host name leaves, no badge", async () => {
   const { api, badge } = fakeBrowser();
+  await api.storage.local.set({ mode: "local" });
   const { fetchFn, calls } = backend();
   const c = createController({ api, fetchFn });
   const a = await c.onNavigation(1, "https://affected.test:8443/page?q=1");
@@ -47,7 +79,7 @@ test("direct mode: the affected site's tab gets '!', the clean one nothing", asy
   assert.equal(badge(1).color, "#c5221f");
   assert.match(badge(1).title, /QuoVadis Qualified Web ICA G1/);
   assert.equal(badge(2).text, "");
-  assert.deepEqual(calls.map((x) => x.url), [
+  assert.deepEqual(calls.map((x) => x.url).filter((u) => !u.endsWith("/v1/registry")), [
     "http://127.0.0.1:9999/v1/hosts/affected.test?port=8443",
     "http://127.0.0.1:9999/v1/hosts/clean.test?port=8443",
   ]);
@@ -60,7 +92,8 @@ test("prefix mode sends 5 hex characters, never the host name", async () => {
   const { fetchFn, calls } = backend();
   const c = createController({ api, fetchFn });
   await c.onNavigation(3, "https://affected.test/");
-  assert.deepEqual(calls.map((x) => new URL(x.url).pathname), [`/v1/hostprefix/${(await hostHash("affected.test")).slice(0, 5)}`]);
+  const asked = calls.map((x) => new URL(x.url).pathname).filter((p) => p !== "/v1/registry");
+  assert.deepEqual(asked, [`/v1/hostprefix/${(await hostHash("affected.test")).slice(0, 5)}`]);
   assert.equal(badge(3).text, "");
   assert.match(badge(3).title, /no result for this site yet/);
 });

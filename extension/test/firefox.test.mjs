@@ -3,9 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { dersFromSecurityInfo, hasSecurityInfo, SECURITY_INFO_OPTIONS, verdictFromSecurityInfo } from "../src/lib/firefox.js";
 import { indexRegistry, sha256Hex } from "../src/lib/match.js";
-import { fixtureJson } from "./helpers.mjs";
+import { fixtureJson, servedRegistry } from "./helpers.mjs";
 
-const index = indexRegistry(fixtureJson("registry.json"));
+const index = indexRegistry(servedRegistry());
 const affected = fixtureJson("securityinfo-affected.json");
 const clean = fixtureJson("securityinfo-clean.json");
 

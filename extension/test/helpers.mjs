@@ -10,6 +10,10 @@ export const REPO = path.join(HERE, "..", "..");
 export const fixture = (name) => readFileSync(path.join(HERE, "fixtures", name));
 export const fixtureJson = (name) => JSON.parse(fixture(name).toString("utf-8"));
 export const der = (name) => new Uint8Array(fixture(name));
+/** The shared verdict table (tools/make_verdict_table.py, through the real sim and API). */
+export const verdictTable = () => fixtureJson("verdict_table.json");
+/** The registry exactly as GET /v1/registry serves it (from the verdict table). */
+export const servedRegistry = () => verdictTable().registry;
 
 /** Certificates of a PEM bundle, as DER. */
 export function pemBundle(text) {

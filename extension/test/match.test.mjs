@@ -2,9 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { certRecord, indexRegistry, matchChain, verdictForDers } from "../src/lib/match.js";
-import { der, fixtureJson } from "./helpers.mjs";
+import { der, fixtureJson, servedRegistry } from "./helpers.mjs";
 
-const registry = fixtureJson("registry.json");
+const registry = servedRegistry();
 const index = indexRegistry(registry);
 const info = fixtureJson("securityinfo-affected.json");
 const [affectedLeaf, affectedIntermediate] = info.certificates.map((c) => Uint8Array.from(c.rawDER));
@@ -21,7 +21,10 @@ test("a chain holding a real listed intermediate is affected, naming it, its CA 
   assert.equal(v.match.position, 1);
   assert.equal(v.match.entry.sha256, QUOVADIS);
   assert.equal(v.match.entry.ca_label, "QuoVadis (DigiCert group)");
-  assert.match(v.match.entry.subject, /^CN=QuoVadis Qualified Web ICA G1,/);
+  assert.match(v.chain[1].subject, /^CN=QuoVadis Qualified Web ICA G1,/);
+  // The served entry's remedy is a code; the verdict carries the registry's words for it.
+  assert.equal(v.match.entry.remedy, "swap_intermediate");
+  assert.equal(v.remedy.owner, registry.remedies.swap_intermediate);
   assert.equal(v.match.entry.incident, "ocsp-eku-2020");
   assert.equal(v.chain.length, 2);
   assert.equal(v.chain[0].subject, "CN=affected.test");

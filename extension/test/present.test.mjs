@@ -2,10 +2,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { badgeFor, commonName, formatFingerprint, popupView, statusText } from "../src/lib/present.js";
-import { indexRegistry, verdictForDers } from "../src/lib/match.js";
-import { der, fixtureJson, i18n } from "./helpers.mjs";
+import { indexRegistry, registryEntries, verdictForDers } from "../src/lib/match.js";
+import { der, fixtureJson, i18n, servedRegistry } from "./helpers.mjs";
 
-const registry = fixtureJson("registry.json");
+const registry = servedRegistry();
 const index = indexRegistry(registry);
 const info = fixtureJson("securityinfo-affected.json");
 const chain = info.certificates.map((c) => Uint8Array.from(c.rawDER));
@@ -60,7 +60,7 @@ test("the popup names the intermediate, its fingerprint, its CA, the incident, i
 });
 
 test("without a re-issue, the owner must reissue the leaf", async () => {
-  const noReissue = registry.entries.find((e) => e.reissues.length === 0 && e.subject);
+  const noReissue = registryEntries(registry).find((e) => e.reissues.length === 0);
   const state = { host: "x.test", verdict: { verdict: "affected", match: { position: 1, entry: noReissue }, chain: [], source: "direct" } };
   const view = popupView({ state, incidents: registry.incidents, backendUrl: BACKEND }, en);
   assert.match(view.owner, /^Reissue the site's certificate/);
@@ -101,4 +101,15 @@ test("clean, not checked and unknown tabs get a calm explanation and no remedy",
 test("common names are read from RFC 4514 names with escapes", () => {
   assert.equal(commonName("CN=Foo\\, Inc. CA,O=Foo"), "Foo, Inc. CA");
   assert.equal(commonName("O=No CN"), "O=No CN");
+});
+
+test("the popup says which mode is on and what the backend learns, in both languages", () => {
+  const view = (mode, t) => popupView({ state: { host: "x.test", status: "not_checked" }, mode }, t).mode;
+  assert.equal(view("prefix", en), "Mode: hash prefix. The backend learns 5 characters of a hash of each HTTPS site name, shared with many other sites; never the name.");
+  assert.match(view("local", en), /learns nothing about the sites you visit/);
+  assert.match(view("direct", en), /learns the name of every HTTPS site/);
+  assert.match(view("off", en), /Nothing is checked/);
+  assert.match(view("prefix", ja), /先頭 5 文字/);
+  const off = popupView({ state: { host: "x.test", status: "off" }, mode: "off" }, en);
+  assert.deepEqual([off.kind, off.headline], ["off", "Checks are off: this site was not checked."]);
 });

@@ -3,7 +3,8 @@
 Run with the project's venv: ``.venv/bin/python extension/tools/make_fixtures.py``.
 Origins (also written to fixtures/README.md):
 
-- ``registry.json``: ``sim.registry.shipped_registry().to_json()`` (what GET /v1/registry serves).
+- The registry the tests match against is NOT written here: ``make_verdict_table.py`` takes it
+  from the real API's ``GET /v1/registry`` into ``verdict_table.json`` (run it after this).
 - ``expected_records.json``: for each of the 260 real 2020 intermediates in
   ``sim/data/incident-2020/affected_intermediates.pem``, the fields ``sim.loader`` reads (SHA-256,
   SPKI SHA-256, SKI, AKI, cA, EKUs, subject): the JS parser must agree on every one.
@@ -131,7 +132,6 @@ def main() -> None:
     """Write every fixture."""
     OUT.mkdir(parents=True, exist_ok=True)
     registry = shipped_registry()
-    (OUT / "registry.json").write_text(json.dumps(registry.to_json(), indent=1) + "\n")
     pem = (REPO / "sim/data/incident-2020/affected_intermediates.pem").read_bytes()
     records = [r for r in load_pem_bundle(pem, "shipped") if r.ok]
     (OUT / "expected_records.json").write_text(

@@ -60,8 +60,13 @@ class Verdict:
             return False
         return self.chain[self.position].sha256 in self.entry.reissues
 
+    @property
+    def responder_position(self) -> int | None:
+        """Where a ``dangerous_responder`` verdict's CA certificate sits in the chain."""
+        return self.position if self.kind is VerdictKind.DANGEROUS_RESPONDER else None
+
     def to_json(self) -> dict[str, Any]:
-        """The verdict as the API returns it."""
+        """The verdict as the API returns it (every field the extension's popup reads)."""
         return {
             "verdict": self.kind.value,
             "summary": self.summary,
@@ -69,6 +74,8 @@ class Verdict:
             "match": None
             if self.entry is None
             else {"position": self.position, "entry": self.entry.to_json()},
+            "known_reissue": self.serves_known_reissue,
+            "responder_position": self.responder_position,
             "remedy": {"owner": self.remedy_owner, "visitor": self.remedy_visitor},
             "chain": [
                 {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import socket
 import ssl
 import tempfile
 import threading
@@ -86,10 +87,20 @@ class _Page(http.server.BaseHTTPRequestHandler):
 class TlsSite:
     """An HTTPS site on 127.0.0.1 serving ``leaf + intermediates`` for ``host``."""
 
-    def __init__(self, host: str, issuer: x509.Certificate, chain_pems: bytes, now: dt.datetime):
-        """Issue the leaf and bind a port (the server starts with `start`)."""
+    def __init__(
+        self,
+        host: str,
+        issuer: x509.Certificate,
+        chain_pems: bytes,
+        now: dt.datetime,
+        leaf: tuple[bytes, bytes] | None = None,
+    ):
+        """Issue the leaf (or serve ``leaf``: PEM and key PEM) and bind a port.
+
+        The server starts with `start`.
+        """
         self.host = host
-        leaf_pem, key_pem = issue_leaf(host, issuer, now)
+        leaf_pem, key_pem = leaf if leaf is not None else issue_leaf(host, issuer, now)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         with tempfile.TemporaryDirectory(prefix=f"revlab-{host}-") as tmp:
             chain_file = Path(tmp) / "chain.pem"
@@ -150,6 +161,7 @@ class Backend:
 
     def __init__(self, app: Any):
         """Serve ``app`` (a Flask app) behind a `RequestLog`."""
+        self.app = app
         self.log = RequestLog(app.wsgi_app)
         app.wsgi_app = self.log
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
@@ -165,6 +177,46 @@ class Backend:
         """Stop serving."""
         self._server.shutdown()
         self._server.server_close()
+
+
+class SilentBackend:
+    """A backend that accepts connections and never answers (the stalled-page scenario)."""
+
+    def __init__(self) -> None:
+        """Listen on a loopback port."""
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self.accepted = 0
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        self._sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            self._held.append(conn)  # read nothing, answer nothing, keep it open
+
+    def start(self) -> SilentBackend:
+        """Accept in a thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every held connection and the listener."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for conn in self._held:
+            conn.close()
+        self._sock.close()
 
 
 def loopback_resolver(hosts: Iterable[str]) -> Callable[[str, int], list[str]]:

@@ -2,14 +2,42 @@
 // (k-anonymity) and direct host checks. Every function takes its fetch and storage, so the
 // unit tests run them in Node with recorded answers.
 
-import { sha256Hex } from "./match.js";
+import { isRegistry, sha256Hex } from "./match.js";
 
 export const DEFAULT_BACKEND = "http://127.0.0.1:8000";
 /** Hex characters of the host hash sent in prefix mode (about a million buckets). */
 export const PREFIX_LENGTH = 5;
 /** How long a downloaded registry is used before asking again (the API's max-age). */
 export const REGISTRY_MAX_AGE_MS = 3600 * 1000;
+/** A registry download that has not finished by then is abandoned (the next refresh retries). */
+export const REGISTRY_TIMEOUT_MS = 30 * 1000;
+/** A host check that has not answered by then is "backend unreachable". */
+export const CHECK_TIMEOUT_MS = 10 * 1000;
 const REGISTRY_KEY = "registryCache";
+
+/** A fetch signal that aborts after `ms` (where the runtime offers AbortSignal.timeout). */
+function timeoutSignal(ms) {
+  return typeof AbortSignal !== "undefined" && typeof AbortSignal.timeout === "function"
+    ? AbortSignal.timeout(ms)
+    : undefined;
+}
+
+/**
+ * The stored registry for this backend, whatever its age, without touching the network.
+ * @param {{backendUrl: string, storage: {get: Function}, now?: number}} opts
+ * @returns {Promise<{registry: object, etag: string|null, fetchedAt: number, fresh: boolean}|null>}
+ */
+export async function cachedRegistry({ backendUrl, storage, now = Date.now() }) {
+  const base = normalizeBackend(backendUrl);
+  const stored = (await storage.get(REGISTRY_KEY))[REGISTRY_KEY];
+  if (!stored || stored.backend !== base || !isRegistry(stored.registry)) return null;
+  return {
+    registry: stored.registry,
+    etag: stored.etag ?? null,
+    fetchedAt: stored.fetchedAt,
+    fresh: now - stored.fetchedAt < REGISTRY_MAX_AGE_MS,
+  };
+}
 
 /** The backend base URL without a trailing slash; throws on anything but http(s). */
 export function normalizeBackend(url) {
@@ -39,7 +67,9 @@ export async function loadRegistry({ backendUrl, fetchFn, storage, now = Date.no
   if (cached?.etag) headers["If-None-Match"] = cached.etag;
   let response;
   try {
-    response = await fetchFn(`${base}/v1/registry`, { headers, cache: "no-store", credentials: "omit" });
+    response = await fetchFn(`${base}/v1/registry`, {
+      headers, cache: "no-store", credentials: "omit", signal: timeoutSignal(REGISTRY_TIMEOUT_MS),
+    });
   } catch (err) {
     return offline(cached, `network: ${err.message || err}`);
   }
@@ -55,7 +85,7 @@ export async function loadRegistry({ backendUrl, fetchFn, storage, now = Date.no
   } catch (err) {
     return offline(cached, `bad JSON: ${err.message || err}`);
   }
-  if (!registry || !Array.isArray(registry.entries)) return offline(cached, "not a registry");
+  if (!isRegistry(registry)) return offline(cached, "not a registry");
   const etag = response.headers.get("ETag");
   await storage.set({ [REGISTRY_KEY]: { backend: base, registry, etag, fetchedAt: now } });
   return { registry, etag, fetchedAt: now, fromCache: false, stale: false, error: null };
@@ -88,7 +118,7 @@ function unknown(reason, detail) {
 async function getJson(fetchFn, url) {
   let response;
   try {
-    response = await fetchFn(url, { cache: "no-store", credentials: "omit" });
+    response = await fetchFn(url, { cache: "no-store", credentials: "omit", signal: timeoutSignal(CHECK_TIMEOUT_MS) });
   } catch (err) {
     return { error: unknown("backend_unreachable", `the backend could not be reached (${err.message || err}).`) };
   }

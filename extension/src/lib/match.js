@@ -1,5 +1,5 @@
 // Local matching: the verdict on a chain, computed in the browser, against the registry JSON
-// downloaded from GET /v1/registry. Mirrors sim.registry.match (strongest verdict first) and
+// downloaded from GET /v1/registry (format "columns-1": one array per field, docs/api.md). Mirrors sim.registry.match (strongest verdict first) and
 // returns the same shape as the API's verdict JSON (sim.registry.Verdict.to_json), so the
 // badge and the popup treat a local verdict and a backend verdict alike.
 
@@ -38,17 +38,38 @@ export async function certRecord(der) {
   }
 }
 
-/** Lookup tables for a registry JSON (Registry.to_json). */
+/** The layout GET /v1/registry serves (extension_api/registry_columns.py). */
+export const REGISTRY_FORMAT = "columns-1";
+/** The fields of a served entry, one array each in the document's `columns`. */
+export const REGISTRY_COLUMNS = Object.freeze([
+  "sha256", "spki_sha256", "ski", "ca_label", "incident", "status", "status_date", "remedy", "reissues",
+]);
+
+/** Whether a document is a registry as the backend serves it (the columns, all as long as count). */
+export function isRegistry(registry) {
+  if (registry?.format !== REGISTRY_FORMAT || !Number.isInteger(registry.count) || !registry.columns) return false;
+  return REGISTRY_COLUMNS.every((name) => Array.isArray(registry.columns[name]) && registry.columns[name].length === registry.count);
+}
+
+/** The entries of a served registry, one object per entry ({} of the column values). */
+export function registryEntries(registry) {
+  if (!isRegistry(registry)) return [];
+  const { columns } = registry;
+  return Array.from({ length: registry.count }, (_, i) =>
+    Object.fromEntries(REGISTRY_COLUMNS.map((name) => [name, columns[name][i]])));
+}
+
+/** Lookup tables for a registry as GET /v1/registry serves it. */
 export function indexRegistry(registry) {
   const bySha = new Map();
   const bySpki = new Map();
   const bySki = new Map();
-  for (const e of registry?.entries || []) {
+  for (const e of registryEntries(registry)) {
     bySha.set(e.sha256, e);
     if (e.spki_sha256) bySpki.set(e.spki_sha256, e);
     if (e.ski) bySki.set(e.ski, e);
   }
-  return { bySha, bySpki, bySki, incidents: registry?.incidents || {}, size: bySha.size };
+  return { bySha, bySpki, bySki, incidents: registry?.incidents || {}, remedies: registry?.remedies || {}, size: bySha.size };
 }
 
 function chainJson(records) {
@@ -82,10 +103,11 @@ export function matchChain(records, index) {
       return {
         ...base,
         verdict: "affected",
-        summary: `Affected: ${entry.ca_label} intermediate ${r.subject || entry.subject} is on the ${entry.incident} list.`,
+        summary: `Affected: ${entry.ca_label} intermediate ${r.subject || entry.sha256} is on the ${entry.incident} list.`,
         reasons: [`certificate #${i} has SHA-256 ${r.sha256}, listed for ${entry.incident}.`],
         match: { position: i, entry },
-        remedy: { owner: entry.remedy || "", visitor: "" },
+        // The served entry's remedy is a code; its words are in the registry's `remedies`.
+        remedy: { owner: index.remedies?.[entry.remedy] || "", visitor: "" },
       };
     }
   }
@@ -105,8 +127,8 @@ export function matchChain(records, index) {
     return {
       ...base,
       verdict: "affected_key",
-      summary: `Same key as a listed ${entry.ca_label} intermediate: possibly its clean re-issue.`,
-      reasons: [`certificate #${i} ${via === "same_key" ? "has the same public key as" : "was issued by the key of"} listed ${entry.subject || entry.sha256}.`],
+      summary: `Same key as a listed ${entry.ca_label} intermediate: it may be a clean re-issue or the old certificate.`,
+      reasons: [`certificate #${i} ${via === "same_key" ? "has the same public key as" : "was issued by the key of"} listed ${entry.sha256}.`],
       match: { position: i, entry },
       key_relation: via,
       known_reissue: (entry.reissues || []).includes(r.sha256),

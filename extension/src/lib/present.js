@@ -23,10 +23,22 @@ function entryOf(verdict) {
   return verdict?.match?.entry || null;
 }
 
-function certName(verdict) {
+/**
+ * The served certificate a verdict is about, or null. An affected_key match through the issuer's
+ * key identifier points at a certificate the listed key signed (often the leaf itself), not at the
+ * listed intermediate: then the popup names the listed entry instead.
+ */
+export function servedCertificate(verdict) {
   const entry = entryOf(verdict);
   const pos = verdict?.match?.position ?? verdict?.responder_position;
   const served = pos != null ? verdict?.chain?.[pos] : null;
+  if (served && entry && verdict.verdict === "affected_key" && served.spki_sha256 !== entry.spki_sha256) return null;
+  return served || null;
+}
+
+function certName(verdict) {
+  const entry = entryOf(verdict);
+  const served = servedCertificate(verdict);
   return commonName(served?.subject || entry?.subject || "") || entry?.sha256 || "";
 }
 
@@ -60,6 +72,7 @@ function badgeTitle(state, t) {
       return t("badgeUnknown", [reasonText(verdict, t)]);
     default:
       if (state?.status === "not_checked") return t("badgeNotChecked");
+      if (state?.status === "off") return t("badgeOff");
       return t("extName");
   }
 }
@@ -116,24 +129,32 @@ export function lessonUrl(lesson, backendUrl) {
   }
 }
 
+/** Which mode is on and what the backend learns in it, in one sentence. */
+export function modeText(mode, t) {
+  const key = { local: "modeLocal", prefix: "modePrefix", direct: "modeDirect", off: "modeOff" }[mode];
+  return key ? t(key) : null;
+}
+
 /**
  * The popup's content for a tab.
  * @param {{state: object|null, incidents: object, backendUrl: string, mode: string}} input
  * @param {(key: string, subs?: string[]) => string} t
  * @returns {{kind: string, headline: string, rows: {label: string, value: string, mono?: boolean}[],
  *            visitor: string|null, owner: string|null, lesson: {href: string, text: string}|null,
- *            source: string|null}}
+ *            source: string|null, mode: string|null}}
  */
 export function popupView({ state, incidents = {}, backendUrl = "", mode = "local" }, t) {
   const verdict = state?.verdict;
-  const kind = verdict?.verdict || (state?.status === "not_checked" ? "not_checked" : "none");
-  const view = { kind, headline: "", rows: [], visitor: null, owner: null, lesson: null, source: null };
+  const kind = verdict?.verdict || (["not_checked", "off"].includes(state?.status) ? state.status : "none");
+  const view = {
+    kind, headline: "", rows: [], visitor: null, owner: null, lesson: null, source: null, mode: modeText(mode, t),
+  };
   if (state?.host) view.rows.push({ label: t("labelSite"), value: state.host });
   const entry = entryOf(verdict);
   const incident = entry ? incidents[entry.incident] : null;
   const addEntryRows = () => {
     view.rows.push({ label: t("labelIntermediate"), value: certName(verdict) });
-    const subject = entry.subject || verdict.chain?.[verdict.match.position]?.subject;
+    const subject = entry.subject || servedCertificate(verdict)?.subject;
     if (subject) view.rows.push({ label: t("labelSubject"), value: subject, mono: true });
     view.rows.push({ label: t("labelFingerprint"), value: formatFingerprint(entry.sha256), mono: true });
     view.rows.push({ label: t("labelCa"), value: entry.ca_label });
@@ -159,7 +180,7 @@ export function popupView({ state, incidents = {}, backendUrl = "", mode = "loca
       break;
     case "dangerous_responder":
       view.headline = t("headlineResponder");
-      view.rows.push({ label: t("labelCertificate"), value: certName(verdict) });
+      if (certName(verdict)) view.rows.push({ label: t("labelCertificate"), value: certName(verdict) });
       view.visitor = t("visitorResponder");
       view.owner = t("ownerResponder");
       break;
@@ -173,6 +194,9 @@ export function popupView({ state, incidents = {}, backendUrl = "", mode = "loca
     case "not_checked":
       view.headline = t("headlineNotChecked");
       view.visitor = t("notCheckedExplain");
+      break;
+    case "off":
+      view.headline = t("headlineOff");
       break;
     default:
       view.headline = t("headlineNone");

@@ -1,6 +1,6 @@
 // The options page: backend URL, privacy mode (with what each reveals), "check this site now".
 
-import { DEFAULT_SETTINGS, MODES } from "../lib/controller.js";
+import { DEFAULT_SETTINGS, defaultModeFor, MODES } from "../lib/controller.js";
 import { normalizeBackend } from "../lib/backend.js";
 import { badgeFor } from "../lib/present.js";
 import { api, localize, t } from "../lib/page.js";
@@ -26,7 +26,7 @@ async function init() {
   const stored = await api.storage.local.get(["backendUrl", "mode"]);
   const backend = document.getElementById("backend");
   backend.value = stored.backendUrl || DEFAULT_SETTINGS.backendUrl;
-  const mode = MODES.includes(stored.mode) ? stored.mode : DEFAULT_SETTINGS.mode;
+  const mode = MODES.includes(stored.mode) ? stored.mode : defaultModeFor(api);
   document.querySelector(`input[name="mode"][value="${mode}"]`).checked = true;
   document.getElementById("host").value = params.get("host") || "";
 
@@ -40,7 +40,7 @@ async function init() {
       saved.textContent = t("optBadUrl");
       return;
     }
-    const chosen = document.querySelector('input[name="mode"]:checked')?.value || "local";
+    const chosen = document.querySelector('input[name="mode"]:checked')?.value || defaultModeFor(api);
     await api.storage.local.set({ backendUrl: url, mode: chosen });
     saved.textContent = t("optSaved");
     showRegistry();

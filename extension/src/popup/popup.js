@@ -1,7 +1,7 @@
 // The popup: what the verdict for this tab means, in plain words.
 // Opened from the toolbar it shows the active tab; popup.html?tabId=N shows tab N.
 
-import { DEFAULT_SETTINGS, tabKey } from "../lib/controller.js";
+import { DEFAULT_SETTINGS, defaultModeFor, MODES, tabKey } from "../lib/controller.js";
 import { popupView } from "../lib/present.js";
 import { api, el, localize, t } from "../lib/page.js";
 
@@ -23,7 +23,7 @@ async function render() {
       state,
       incidents: stored.registryCache?.registry?.incidents || {},
       backendUrl: stored.backendUrl || DEFAULT_SETTINGS.backendUrl,
-      mode: stored.mode || DEFAULT_SETTINGS.mode,
+      mode: MODES.includes(stored.mode) ? stored.mode : defaultModeFor(api),
     },
     t,
   );
@@ -46,6 +46,7 @@ async function render() {
     link.textContent = view.lesson.text;
   }
   document.getElementById("source").textContent = view.source || "";
+  document.getElementById("mode").textContent = view.mode || "";
   document.getElementById("options-link").addEventListener("click", (event) => {
     event.preventDefault();
     const query = new URLSearchParams();
