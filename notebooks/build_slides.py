@@ -29,11 +29,13 @@ import copy
 import datetime as dt
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from nbclient import NotebookClient
@@ -112,13 +114,41 @@ def exporter() -> SlidesExporter:
     return SlidesExporter(config=c)
 
 
+class QuietKernelManager(AsyncKernelManager):
+    """A kernel manager that shuts its kernel down by request only.
+
+    jupyter_client interrupts a kernel (SIGINT) before asking it to shut down, even an idle one,
+    and ipykernel then prints "KeyboardInterrupt caught in kernel" for nothing. The shutdown
+    request alone stops an idle kernel; jupyter_client still terminates it if it does not.
+    """
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
+
+
+def kernel_config(sockets: Path) -> Config:
+    """Kernels on Unix sockets under ``sockets`` (a private directory), not loopback TCP.
+
+    Over TCP, ipykernel warns that the traffic is unencrypted (any local user could connect);
+    a socket in a directory only we can enter needs no encryption, and the warning is moot.
+    """
+    c = Config()
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = str(sockets / "kernel")
+    return c
+
+
 def execute(path: Path, out_dir: Path) -> nbformat.NotebookNode:
     """Execute one lesson (cwd notebooks/) and write it with outputs into ``out_dir``."""
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", store_widget_state=True,
-        resources={"metadata": {"path": str(HERE)}},
-    ).execute()  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="revlab-kernel-") as sockets:
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", store_widget_state=True,
+            kernel_manager_class=QuietKernelManager, config=kernel_config(Path(sockets)),
+            resources={"metadata": {"path": str(HERE)}},
+        ).execute()  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
     return nb
