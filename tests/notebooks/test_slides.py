@@ -16,6 +16,7 @@ import functools
 import http.server
 import importlib.util
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -395,6 +396,26 @@ def test_an_edited_english_cell_makes_its_translation_stale_and_a_new_one_missin
     with pytest.raises(SystemExit, match="out of step"):
         build.translated(edited, lesson.stem, "ja")
     assert build.translated(nb, lesson.stem, "ja").cells[0].source.startswith("# レッスン1")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_the_language_of_a_lessons_figures_is_one_parameter(path: Path) -> None:
+    build = _build_slides()
+    nb = nbformat.read(path, as_version=4)
+    tagged = [k for k, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert 'LANG = "en"' in nb.cells[tagged[0]].source
+    # Every figure call of the lesson takes the language from it.
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    calls = re.findall(r"\b(?:plot_\w+|exposure_window_bars|bandwidth_vs_coverage|"
+                       r"clients_exposed_curve)\(", code)  # fmt: skip
+    assert code.count("**FIGURE_LANG)") == len(calls)
+    # The Japanese build sets it in a cell of its own, before the cell that reads it.
+    injected = build.with_parameters(nb, LANG="ja")
+    assert injected.cells[tagged[0] + 1].source == "LANG = 'ja'"
+    reads = next(k for k, c in enumerate(injected.cells) if "FIGURE_LANG = " in c.source)
+    assert reads > tagged[0] + 1
+    assert len(injected.cells) == len(nb.cells) + 1 and "parameters" in nb.cells[tagged[0]].metadata.tags
 
 
 def test_lesson_2_shows_the_openssl_lines_a_reader_needs_whole(built: Path) -> None:
