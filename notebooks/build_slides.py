@@ -454,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         if not lessons:
             parser.error(f"--only: no lesson named {args.only}")
     slides = args.out / "slides"
+    status = 0
     copy_assets(slides / "vendor")
     export = exporter()
     executed = []
@@ -468,7 +469,15 @@ def main(argv: list[str] | None = None) -> int:
         talk = {"metadata": {"name": "talk"}}
         body, _ = export.from_notebook_node(combined(executed), resources=talk)
         (slides / "talk.slides.html").write_text(body, encoding="utf-8")
-        if not args.no_ja:
+        stale = [p for nb, path in zip(executed, lessons, strict=True)
+                 for p in translation_problems(nb, path.stem, "ja")]  # fmt: skip
+        (slides / "talk.ja.slides.html").unlink(missing_ok=True)
+        if stale and not args.no_ja:
+            # The English decks are built; the Japanese talk would mix languages: not written.
+            print("talk.ja.slides.html not written: the Japanese text is out of step:\n  "
+                  + "\n  ".join(stale), file=sys.stderr)  # fmt: skip
+            status = 1
+        elif not args.no_ja:
             started = time.perf_counter()
             japanese = japanese_lessons(executed, lessons, args.out / "notebooks" / "ja")
             body, _ = exporter("ja").from_notebook_node(combined(japanese, "ja"), resources=talk)
@@ -480,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         count = len(export_figures(args.out / "figures"))
         print(f"{count} figure files in {args.out / 'figures'}", file=sys.stderr)
     print(f"decks in {slides}", file=sys.stderr)
-    return 0
+    return status
 
 
 if __name__ == "__main__":
