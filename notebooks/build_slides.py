@@ -345,12 +345,20 @@ def plots_take_lang() -> bool:
 
 
 def japanese_lessons(
-    executed: list[nbformat.NotebookNode], lessons: list[Path], out_dir: Path
+    executed: list[nbformat.NotebookNode], lessons: list[Path], out_dir: Path, *, figures: bool
 ) -> list[nbformat.NotebookNode]:
     """The executed lessons with their text in Japanese, and their figures too where the plot
     functions take ``lang=`` (the lessons then run again with ``LANG = "ja"``, into ``out_dir``).
+
+    Args:
+        executed: The lessons as run in English.
+        lessons: Their paths, in the same order.
+        out_dir: Where the lessons run in Japanese are written.
+        figures: False keeps the English run's figures (no second run; the tests' quick build).
     """
     japanese = [translated(nb, path.stem, "ja") for nb, path in zip(executed, lessons, strict=True)]
+    if not figures:
+        return japanese
     if not plots_take_lang():
         print("talk.ja: sim.plots takes no lang= yet, the figures keep English words",
               file=sys.stderr)  # fmt: skip
@@ -440,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="lesson stem to build (repeatable); default all")  # fmt: skip
     parser.add_argument("--no-figures", action="store_true", help="skip build/figures")
     parser.add_argument("--no-ja", action="store_true", help="skip the Japanese talk")
+    parser.add_argument("--no-ja-figures", action="store_true",
+                        help="Japanese talk with the English figures (no second run)")  # fmt: skip
     parser.add_argument("--check-translations", action="store_true",
                         help="list the cells whose Japanese text is missing or stale")  # fmt: skip
     args = parser.parse_args(argv)
@@ -479,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
         elif not args.no_ja:
             started = time.perf_counter()
-            japanese = japanese_lessons(executed, lessons, args.out / "notebooks" / "ja")
+            japanese = japanese_lessons(executed, lessons, args.out / "notebooks" / "ja",
+                                        figures=not args.no_ja_figures)  # fmt: skip
             body, _ = exporter("ja").from_notebook_node(combined(japanese, "ja"), resources=talk)
             (slides / "talk.ja.slides.html").write_text(body, encoding="utf-8")
             print(f"talk.ja: {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -2,9 +2,9 @@
 slides, draws Japanese in the vendored web font; the Japanese talk follows the English lessons;
 figures are exported at slide size.
 
-The decks (all seven lessons, the talk and the Japanese talk) are built once into a temporary
-directory by ``notebooks/build_slides.py`` (it needs ``notebooks/node_modules``: ``cd notebooks
-&& npm ci``), served over HTTP on 127.0.0.1, and opened with every request routed through the
+The decks (all seven lessons, the talk and the Japanese talk) are built once per session into a
+temporary directory by ``notebooks/build_slides.py`` (fixture ``built`` in conftest.py; it needs
+``notebooks/node_modules``: ``cd notebooks && npm ci``), served over HTTP on 127.0.0.1, and opened with every request routed through the
 test: any request to a host other than 127.0.0.1 is aborted and recorded, and the test fails if
 there was one.
 """
@@ -27,6 +27,7 @@ import nbformat
 import pytest
 
 from tests.conftest import REPO, require, require_tool
+from tests.notebooks.conftest import build_slides
 
 NOTEBOOKS = REPO / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -98,30 +99,6 @@ _FIGURES = f"""() => {{
   }}
   return sizes;
 }}"""
-
-
-def _build_slides() -> Any:
-    """Import notebooks/build_slides.py (a script, not a package)."""
-    import sys
-
-    sys.path.insert(0, str(NOTEBOOKS))
-    try:
-        import build_slides
-    finally:
-        sys.path.remove(str(NOTEBOOKS))
-    return build_slides
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every deck, the talk and the Japanese talk, built once (no figure files)."""
-    require(
-        (NOTEBOOKS / "node_modules" / "reveal.js").is_dir(),
-        "notebooks/node_modules is missing: run `cd notebooks && npm ci`",
-    )
-    out = tmp_path_factory.mktemp("slides-build")
-    assert _build_slides().main(["--out", str(out), "--no-figures"]) == 0
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +198,7 @@ def test_built_decks_reference_only_local_assets(deck: Path) -> None:
 
 
 def test_only_the_font_slices_the_decks_use_are_vendored(deck: Path) -> None:
-    build = _build_slides()
+    build = build_slides()
     css = (deck / "vendor" / "fonts" / "noto-sans-jp.css").read_text(encoding="utf-8")
     files = sorted((deck / "vendor" / "fonts").glob("*.woff2"))
     # Every slice the CSS declares is there, and nothing else.
@@ -371,7 +348,7 @@ def test_japanese_talk_is_in_japanese_and_english_talk_in_english(deck: Path) ->
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_every_english_markdown_cell_has_a_current_japanese_translation(path: Path) -> None:
-    build = _build_slides()
+    build = build_slides()
     nb = nbformat.read(path, as_version=4)
     assert build.translation_problems(nb, path.stem, "ja") == []
     table = json.loads(build.translation_path(path.stem, "ja").read_text(encoding="utf-8"))
@@ -381,7 +358,7 @@ def test_every_english_markdown_cell_has_a_current_japanese_translation(path: Pa
 
 
 def test_an_edited_english_cell_makes_its_translation_stale_and_a_new_one_missing() -> None:
-    build = _build_slides()
+    build = build_slides()
     lesson = LESSONS[0]
     nb = nbformat.read(lesson, as_version=4)
     edited = copy.deepcopy(nb)
@@ -400,7 +377,7 @@ def test_an_edited_english_cell_makes_its_translation_stale_and_a_new_one_missin
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_the_language_of_a_lessons_figures_is_one_parameter(path: Path) -> None:
-    build = _build_slides()
+    build = build_slides()
     nb = nbformat.read(path, as_version=4)
     tagged = [k for k, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
@@ -436,7 +413,7 @@ def test_lesson_2_shows_the_openssl_lines_a_reader_needs_whole(built: Path) -> N
 def test_figures_are_exported_as_png_and_svg_at_16_to_9(tmp_path: Path) -> None:
     from matplotlib.image import imread
 
-    build = _build_slides()
+    build = build_slides()
     written = build.export_figures(tmp_path)
     names = {p.stem for p in written}
     assert {"01-seed-hierarchy", "03-blast-hierarchy", "04-timeline-staged",
