@@ -52,9 +52,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy --strict notebooks/build_slides.py
 
-## lab: JupyterLab on the lessons
+## lab: JupyterLab on the lessons; LAB_ARGS passes options through, e.g.
+##      make lab LAB_ARGS="--port=8890 --no-browser". As root (containers) it adds --allow-root.
+LAB_ARGS ?=
 lab: $(LAB_STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## slides: one reveal.js deck per lesson and a combined talk in build/slides, figures in build/figures
 slides: $(STAMP) $(SLIDES_STAMP)

@@ -1,0 +1,43 @@
+"""The lessons built once per test session, as ``make slides`` builds them.
+
+``notebooks/build_slides.py`` runs every lesson (nbclient, cwd ``notebooks/``), writes the
+executed notebooks and every deck, the talk and the Japanese talk. The lessons' execution test
+and the slides' tests read the same build instead of running the lessons twice.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, require
+
+NOTEBOOKS = REPO / "notebooks"
+
+
+def slides_tooling_present() -> bool:
+    """Whether the npm packages the decks need are installed (``cd notebooks && npm ci``)."""
+    return (NOTEBOOKS / "node_modules" / "reveal.js").is_dir()
+
+
+def build_slides() -> Any:
+    """Import notebooks/build_slides.py (a script, not a package)."""
+    sys.path.insert(0, str(NOTEBOOKS))
+    try:
+        import build_slides
+    finally:
+        sys.path.remove(str(NOTEBOOKS))
+    return build_slides
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every lesson run and every deck built (no figure files; the Japanese talk keeps the
+    English run's figures, so the lessons run once)."""
+    require(slides_tooling_present(), "notebooks/node_modules is missing: run `cd notebooks && npm ci`")
+    out = tmp_path_factory.mktemp("slides-build")
+    assert build_slides().main(["--out", str(out), "--no-figures", "--no-ja-figures"]) == 0
+    return out
