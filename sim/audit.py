@@ -22,17 +22,15 @@ is already reported as ``ca.ocsp_signing_eku`` and must not be counted twice.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 from sim.errors import ParameterError
 from sim.loader import OID_OCSP_SIGNING, OID_SERVER_AUTH, CertRecord
+from sim.policy import tls_max_validity_rule
 
 __all__ = [
     "CODES",
@@ -126,31 +124,20 @@ class SiblingExposure:
     covered: tuple[CertRecord, ...]
 
 
-@lru_cache(maxsize=1)
-def _tls_limits() -> tuple[tuple[dt.datetime, int, str], ...]:
-    text = resources.files("sim").joinpath("data/calibration/tls_max_validity.csv").read_text()
-    rows = []
-    for row in csv.DictReader(text.splitlines()):
-        start = dt.datetime.fromisoformat(row["effective_utc"]).replace(tzinfo=dt.UTC)
-        rows.append((start, int(row["max_validity_days"]), row["rule"]))
-    return tuple(sorted(rows))
-
-
 def max_tls_validity_days(not_before: dt.datetime) -> tuple[int, str] | None:
     """The maximum TLS server certificate lifetime in force on ``not_before``, with its rule.
 
-    Returns None before the first dated limit (2016-07-01 in the shipped table).
+    Asks ``sim.policy.tls_max_validity_rule``, the one place that holds the schedule.
+
+    Returns None before the first dated limit (2012-07-01 in the shipped table).
 
     Raises:
         ParameterError: ``not_before`` is naive.
     """
     if not_before.tzinfo is None:
         raise ParameterError("not_before must be timezone-aware")
-    found = None
-    for start, days, rule in _tls_limits():
-        if not_before >= start:
-            found = (days, rule)
-    return found
+    rule = tls_max_validity_rule(not_before)
+    return None if rule is None else (rule.max_days, rule.rule)
 
 
 def _is_tls_server_leaf(record: CertRecord) -> bool:
