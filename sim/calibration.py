@@ -5,8 +5,9 @@ source). Each row's metric means something different, so each is modelled for wh
 
 * ``reissued``, ``replaced_and_revoked``, ``replaced_on_public_hosts``: the fraction replaced by
   the observed day. Fitted: the median owner delay of the event's segment.
-* ``sites_still_on_old_certificates`` (Symantec 2018): one minus the fraction replaced.
-  Fitted as above.
+* ``sites_still_on_old_certificates``: one minus the fraction replaced. Fitted as above. (No
+  shipped row uses it since the Symantec 2018 row was dropped: its 1.1 % had no cited
+  denominator.)
 * ``revoked`` (Heartbleed): owners revoked only some of the certificates they replaced (Zhang
   et al., IMC 2014): the fraction replaced (from the same event's ``reissued`` row) times a
   fitted revoke-on-replace share.
@@ -186,8 +187,6 @@ _EVENT_MODELS = MappingProxyType(
         "heartbleed_2014": _EventModel("manual", "manual-365", 0.01, "various CAs"),
         "letsencrypt_caa_2020": _EventModel("automated", "acme-90", 0.0, "Let's Encrypt"),
         "digicert_dcv_2024": _EventModel("manual", "manual-397", 0.01, "DigiCert"),
-        # 2017: up to 39 months were allowed; 825 days approximates the mix (assumption).
-        "symantec_distrust_2018": _EventModel("manual", "manual-825", 0.01, "Symantec"),
         "ocsp_eku_2020_globalsign_dv": _EventModel(
             "manual", "manual-825", 0.01, "GlobalSign",
             ("GlobalSign RSA DV SSL CA 2018", "GlobalSign HV RSA DV SSL CA 2018",
