@@ -44,7 +44,10 @@ def test_all_293_fingerprints_are_present() -> None:
     assert {r["sha256_hex"] for r in rows} == {e.sha256 for e in registry.entries}
     assert sum(1 for e in registry.entries if e.subject) == 260
     labels = {r["sha256_hex"]: r["ca_owner_derived"] or "unidentified" for r in rows}
-    assert all(labels[e.sha256] == e.ca_label for e in registry.entries)
+    # One label of the derived column is split by root; the registry carries the organisation.
+    merged = {"DigiCert (Baltimore CyberTrust Root)": "DigiCert"}
+    assert all(merged.get(labels[e.sha256], labels[e.sha256]) == e.ca_label
+               for e in registry.entries)  # fmt: skip
 
 
 def test_every_real_intermediate_in_a_chain_is_affected_with_its_ca() -> None:
