@@ -1,12 +1,14 @@
 """The real July 2020 list of affected intermediates, read once into typed records.
 
-``sim/data/incident-2020/`` ships three files: ``affected_intermediates.csv`` (the 293
+``sim/data/incident-2020/`` ships four files: ``affected_intermediates.csv`` (the 293
 SHA-256 fingerprints of https://github.com/hannob/badocspcert, matched to CCADB's
 AllCertificatePEMsCSVFormat report, snapshot 2026-08-21), ``affected_intermediates.pem`` (the
-260 certificates found) and ``reissues.csv`` (their clean re-issues: same subject and key, no
-OCSPSigning). This module alone reads them; the registry (what the API and the CLI serve) and
-the simulation's hierarchy (what the lessons and figures show) both build on
-``affected_2020()``, so labels, counts and dates are the same everywhere.
+260 certificates found), ``reissues.csv`` (their clean re-issues: same subject and key, no
+OCSPSigning) and ``revocations.csv`` (the revocation dates a CA published, each with its
+source; the list itself carries none, so every other entry's revocation is not known). This
+module alone reads them; the registry (what the API and the CLI serve) and the simulation's
+hierarchy (what the lessons and figures show) both build on ``affected_2020()``, so labels,
+counts and dates are the same everywhere.
 
 CA labels: the CSV's ``ca_owner_derived`` column is derived from the issuer name; its one
 split label ("DigiCert (Baltimore CyberTrust Root)" beside "DigiCert") is merged here into the
@@ -57,6 +59,8 @@ class AffectedIntermediate:
         ski: subjectKeyIdentifier (hex), None when not known or absent.
         not_after: The certificate's expiry, None when not known.
         reissues: SHA-256 of the clean re-issues found in CCADB.
+        revoked_on: The revocation date the CA published, None when no source gives one.
+        revocation_source: Where ``revoked_on`` comes from, and how it was matched ("" if none).
     """
 
     sha256: str
@@ -69,6 +73,8 @@ class AffectedIntermediate:
     ski: str | None
     not_after: dt.date | None
     reissues: tuple[str, ...]
+    revoked_on: dt.date | None = None
+    revocation_source: str = ""
 
     @property
     def known(self) -> bool:
@@ -107,6 +113,16 @@ def _record_names(record: CertRecord | None, row: Mapping[str, str]) -> tuple[st
     return _csv_name(row, "subject"), _csv_name(row, "issuer")
 
 
+def _revocations() -> dict[str, tuple[dt.date, str]]:
+    out = {}
+    for row in csv.DictReader(_text("revocations.csv").splitlines()):
+        out[row["subject_cn"]] = (
+            dt.date.fromisoformat(row["revoked_on"]),
+            f"{row['source']} ({row['note']})",
+        )
+    return out
+
+
 @functools.cache
 def affected_2020() -> tuple[AffectedIntermediate, ...]:
     """The 293 listed intermediates, in the shipped file's order."""
@@ -117,12 +133,14 @@ def affected_2020() -> tuple[AffectedIntermediate, ...]:
     reissues: dict[str, list[str]] = {}
     for row in csv.DictReader(_text("reissues.csv").splitlines()):
         reissues.setdefault(row["listed_sha256"].lower(), []).append(row["reissue_sha256"].lower())
+    revocations = _revocations()
     out = []
     for row in csv.DictReader(_text("affected_intermediates.csv").splitlines()):
         sha = row["sha256_hex"].lower()
         record = records.get(sha)
         label = row["ca_owner_derived"] or UNIDENTIFIED
         subject, issuer = _record_names(record, row)
+        revoked_on, revocation_source = revocations.get(row["subject_cn"] or "-", (None, ""))
         out.append(
             AffectedIntermediate(
                 sha256=sha,
@@ -139,6 +157,8 @@ def affected_2020() -> tuple[AffectedIntermediate, ...]:
                 if row["not_after"]
                 else None,
                 reissues=tuple(sorted(reissues.get(sha, []))),
+                revoked_on=revoked_on,
+                revocation_source=revocation_source,
             )
         )
     return tuple(out)

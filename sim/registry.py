@@ -40,6 +40,7 @@ __all__ = [
     "EXPORT_COLUMNS",
     "INCIDENT_2020",
     "STATUSES",
+    "EntryStatus",
     "Incident",
     "Registry",
     "RegistryEntry",
@@ -51,8 +52,21 @@ __all__ = [
     "shipped_registry",
 ]
 
-#: The statuses an entry can have (DESIGN.md): with ``status_date`` as the date it takes effect.
-STATUSES: tuple[str, ...] = ("to_be_revoked", "revoked", "distrusted")
+class EntryStatus(enum.StrEnum):
+    """What is known of a listed certificate's fate, stated only with evidence.
+
+    Every status but ``UNKNOWN`` comes with ``status_source`` (where it is published, or who
+    stated it on import) and, where known, ``status_date`` (when it took or takes effect).
+    """
+
+    TO_BE_REVOKED = "to_be_revoked"
+    REVOKED = "revoked"
+    DISTRUSTED = "distrusted"
+    UNKNOWN = "unknown"
+
+
+#: The statuses an entry can have, as strings (for parsers and the OpenAPI enum).
+STATUSES: tuple[str, ...] = tuple(s.value for s in EntryStatus)
 
 
 class VerdictKind(enum.StrEnum):
@@ -114,8 +128,9 @@ class RegistryEntry:
         issuer: RFC 4514 issuer, empty when only the hash is known.
         spki_sha256: SHA-256 of the SubjectPublicKeyInfo, None when the PEM is unknown.
         ski: subjectKeyIdentifier (hex): leaves issued by this key name it as their AKI.
-        status: one of ``STATUSES``.
+        status: what is known of its fate (``UNKNOWN`` without evidence).
         status_date: when the status took or takes effect, None when not known.
+        status_source: the evidence for the status ("" for ``UNKNOWN``).
         tls_capable: whether it can issue TLS server certificates (serverAuth or no EKU).
         not_after: the certificate's own expiry.
         reissues: SHA-256 of clean re-issues (same subject and key, no OCSPSigning).
@@ -129,8 +144,9 @@ class RegistryEntry:
     issuer: str = ""
     spki_sha256: str | None = None
     ski: str | None = None
-    status: str = "revoked"
+    status: EntryStatus = EntryStatus.UNKNOWN
     status_date: dt.date | None = None
+    status_source: str = ""
     tls_capable: bool | None = None
     not_after: dt.date | None = None
     reissues: tuple[str, ...] = ()
@@ -214,6 +230,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "ski",
     "status",
     "status_date",
+    "status_source",
     "tls_capable",
     "not_after",
     "reissues",
@@ -326,7 +343,7 @@ class Registry:
                 where = f"{source}: row {reader.line_num}"
                 if None in row or any(v is None for v in row.values()):
                     raise RegistryImportError(f"{where}: wrong number of cells")
-                out.append(_entry_from_row(row, where))
+                out.append(_entry_from_row(row, where, source))
         except csv.Error as exc:
             raise RegistryImportError(
                 f"{source}: row {reader.line_num}: broken CSV ({exc})"
@@ -341,10 +358,13 @@ class Registry:
         *,
         incident: str,
         ca_label: str,
-        status: str = "to_be_revoked",
+        status: str = EntryStatus.UNKNOWN,
         status_date: dt.date | None = None,
+        status_source: str = "",
     ) -> list[RegistryEntry]:
         """Entries for real certificates (from a PEM bundle or a CCADB report).
+
+        ``status_source`` is the evidence for ``status``; ``unknown`` needs none.
 
         Raises:
             RegistryImportError: a certificate could not be parsed (nothing is returned).
@@ -368,8 +388,9 @@ class Registry:
                 issuer=r.issuer,
                 spki_sha256=r.spki_sha256,
                 ski=r.ski,
-                status=status,
+                status=EntryStatus(status),
                 status_date=status_date,
+                status_source="" if status == EntryStatus.UNKNOWN else status_source,
                 tls_capable=(not r.has_eku_extension) or "1.3.6.1.5.5.7.3.1" in r.ekus,
                 not_after=r.not_after.date(),
             )
@@ -385,7 +406,7 @@ class Registry:
         source: str,
         incident: str = "imported",
         ca_label: str = "",
-        status: str = "to_be_revoked",
+        status: str = EntryStatus.UNKNOWN,
         status_date: dt.date | None = None,
     ) -> Registry:
         """A new registry with the entries of a file added (our CSV, PEM bundle, CCADB CSV).
@@ -411,8 +432,9 @@ class Registry:
         if not ca_label:
             raise RegistryImportError("a CA label is needed to import certificates")
         entries = self.from_certificates(
-            records, incident=incident, ca_label=ca_label, status=status, status_date=status_date
-        )
+            records, incident=incident, ca_label=ca_label, status=status, status_date=status_date,
+            status_source=f"stated by the importer of {source}",
+        )  # fmt: skip
         return self.merged(entries)
 
 
@@ -427,16 +449,19 @@ def _parse_date(value: str, where: str, column: str) -> dt.date | None:
         ) from None
 
 
-def _entry_from_row(row: Mapping[str, str], where: str) -> RegistryEntry:
+def _entry_from_row(row: Mapping[str, str], where: str, source: str) -> RegistryEntry:
     sha = row["sha256"].replace(":", "").strip().lower()
     if not _is_sha256(sha):
         raise RegistryImportError(f"{where}: sha256 {row['sha256']!r} is not 64 hex digits")
     spki = (row.get("spki_sha256") or "").strip().lower() or None
     if spki is not None and not _is_sha256(spki):
         raise RegistryImportError(f"{where}: spki_sha256 {spki!r} is not 64 hex digits")
-    status = (row.get("status") or "revoked").strip()
+    status = (row.get("status") or EntryStatus.UNKNOWN).strip()
     if status not in STATUSES:
         raise RegistryImportError(f"{where}: status must be one of {', '.join(STATUSES)}")
+    evidence = (row.get("status_source") or "").strip()
+    if status != EntryStatus.UNKNOWN and not evidence:
+        evidence = f"stated by the importer of {source}"
     if not row["incident"].strip() or not row["ca_label"].strip():
         raise RegistryImportError(f"{where}: incident and ca_label are required")
     tls = (row.get("tls_capable") or "").strip().lower()
@@ -455,8 +480,9 @@ def _entry_from_row(row: Mapping[str, str], where: str) -> RegistryEntry:
         issuer=row.get("issuer") or "",
         spki_sha256=spki,
         ski=(row.get("ski") or "").strip().lower() or None,
-        status=status,
+        status=EntryStatus(status),
         status_date=_parse_date(row.get("status_date") or "", where, "status_date"),
+        status_source=evidence if status != EntryStatus.UNKNOWN else "",
         tls_capable=None if not tls else tls == "true",
         not_after=_parse_date(row.get("not_after") or "", where, "not_after"),
         reissues=reissues,
@@ -509,16 +535,25 @@ def shipped_registry() -> Registry:
             issuer=a.issuer,
             spki_sha256=a.spki_sha256,
             ski=a.ski,
-            # The public list gives no per-certificate revocation dates; all had to be revoked
-            # (BR 4.9.1.2), most were by early 2021 (see docs/sources.md).
-            status="revoked",
-            status_date=None,
+            # The public list gives no revocation dates: a status is stated only where the CA
+            # published one (revocations.csv, with its source); otherwise it is unknown.
+            status=EntryStatus.REVOKED if a.revoked_on else EntryStatus.UNKNOWN,
+            status_date=a.revoked_on,
+            status_source=a.revocation_source,
             tls_capable=a.tls_capable,
             not_after=a.not_after,
             reissues=a.reissues,
         )
         entries.append(replace(entry, remedy=_remedy(entry)))
     return Registry(tuple(entries), {INCIDENT_2020.id: INCIDENT_2020})
+
+
+def _status_sentence(entry: RegistryEntry) -> str:
+    if entry.status == EntryStatus.UNKNOWN:
+        return "Status: unknown (no published revocation date for this certificate)."
+    when = f" since {entry.status_date}" if entry.status_date else ""
+    source = f" (source: {entry.status_source})" if entry.status_source else ""
+    return f"Status: {entry.status}{when}{source}."
 
 
 def _describe(record: CertRecord, position: int) -> str:
@@ -588,9 +623,7 @@ def match(chain: Sequence[CertRecord], registry: Registry) -> Verdict:
                 f"{entry.incident} list.",
                 (
                     f"{_describe(c, i)} has SHA-256 {c.sha256}, listed for {title}.",
-                    f"Status: {entry.status}"
-                    + (f" since {entry.status_date}" if entry.status_date else "")
-                    + ".",
+                    _status_sentence(entry),
                     *notes,
                 ),
                 entry=entry,

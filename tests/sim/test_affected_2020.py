@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import collections
+import csv
+import datetime as dt
+import io
+from importlib import resources
 
 from matplotlib.figure import Figure
 
@@ -10,7 +14,7 @@ from sim.affected_2020 import UNIDENTIFIED, affected_2020, ca_labels_2020
 from sim.incident import blast_radius, ocsp_eku_2020, simulate
 from sim.plots.blast import plot_blast_by_ca
 from sim.population import load_hierarchy_2020
-from sim.registry import shipped_registry
+from sim.registry import EntryStatus, shipped_registry
 
 
 def test_the_list_has_293_fingerprints_of_14_cas_and_33_hash_only() -> None:
@@ -44,3 +48,33 @@ def test_blast_radius_figure_names_the_registry_cas() -> None:
     # Every CA with a known certificate has leaves in the simulation; hash-only entries none.
     assert names == served - {UNIDENTIFIED}
     assert len(names) == 14
+
+
+def test_a_status_is_stated_only_with_its_evidence() -> None:
+    entries = shipped_registry().entries
+    revoked = [e for e in entries if e.status == EntryStatus.REVOKED]
+    # Only where a CA published the date: GlobalSign's DV SSL intermediates, JPRS's G3.
+    assert {e.status_date for e in revoked} == {dt.date(2021, 1, 21), dt.date(2021, 3, 15)}
+    assert len(revoked) == 5
+    assert all(e.status_source.startswith("https://") for e in revoked)
+    jprs = [e for e in entries if "JPRS" in e.subject]
+    assert {(e.status, e.status_date) for e in jprs} == {
+        (EntryStatus.REVOKED, dt.date(2021, 3, 15))
+    }
+    others = [e for e in entries if e not in revoked]
+    assert all(e.status == EntryStatus.UNKNOWN for e in others)
+    assert all(e.status_date is None and e.status_source == "" for e in others)
+    # The 33 hash-only entries carry no claim at all.
+    assert sum(1 for e in others if not e.subject) == 33
+
+
+def test_every_published_revocation_matches_a_listed_intermediate() -> None:
+    rows = list(csv.DictReader(io.StringIO(_data("revocations.csv"))))
+    names = collections.Counter(a.subject_cn for a in affected_2020())
+    assert rows and all(names[r["subject_cn"]] == 1 for r in rows)
+    dated = {a.subject_cn: a.revoked_on for a in affected_2020() if a.revoked_on}
+    assert dated == {r["subject_cn"]: dt.date.fromisoformat(r["revoked_on"]) for r in rows}
+
+
+def _data(name: str) -> str:
+    return resources.files("sim").joinpath(f"data/incident-2020/{name}").read_text("utf-8")
