@@ -594,7 +594,7 @@ STAGED_SCHEDULE_2020: tuple[tuple[str, str, float, str], ...] = (
     ("SECOM Trust Systems", "", JPRS_G3_REVOKED_DAY, "JPRS G3 intermediates revoked 2021-03-15 "
      "(reissue deadline 2021-01-31), extrapolated to SECOM's other intermediates "
      f"({JPRS_SOURCE})"),
-    ("", "", 200, "assumption: 'migrations ran about 6-7 months' (incident-2020.md)"),
+    ("", "", 200, "assumption: 'migrations ran about 6-7 months' (docs/sources.md)"),
 )  # fmt: skip
 
 

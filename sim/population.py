@@ -20,7 +20,7 @@ issue comes from its EKUs (serverAuth 1.3.6.1.5.5.7.3.1 -> TLS, emailProtection
 1.3.6.1.5.5.7.3.4 -> S/MIME, codeSigning 1.3.6.1.5.5.7.3.3 -> code signing, anything else ->
 other; no EKU extension means any purpose, RFC 5280 section 4.2.1.12). The 33 listed
 fingerprints that are not in CCADB have no known EKU and get no leaves unless a weight is given.
-No public count of leaves per intermediate exists (incident-2020.md: "millions" is unsourced),
+No public count of leaves per intermediate exists (docs/sources.md: "millions" is unverified),
 so leaf weights are a parameter: by default every identified intermediate weighs the same.
 """
 

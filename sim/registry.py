@@ -6,7 +6,7 @@ derived from the same CCADB snapshot, the clean re-issues (same subject and key,
 OCSPSigning) that 50 of those intermediates got. More lists can be imported (our CSV, a PEM
 bundle, a CCADB report); an import either applies whole or raises and changes nothing.
 
-`match` gives the verdicts of DESIGN.md, strongest first:
+`match` gives the verdicts of docs/design.md, strongest first:
 
 - ``affected``: a certificate of the chain is on a list (exact SHA-256 of the DER).
 - ``affected_key``: none is listed, but a certificate of the chain has the public key of a
@@ -70,7 +70,7 @@ STATUSES: tuple[str, ...] = tuple(s.value for s in EntryStatus)
 
 
 class VerdictKind(enum.StrEnum):
-    """The verdict on a chain (DESIGN.md "The verdict")."""
+    """The verdict on a chain (docs/design.md)."""
 
     AFFECTED = "affected"
     AFFECTED_KEY = "affected_key"
