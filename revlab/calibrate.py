@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     error = mean_abs_error(checks)
     print("fitted: one parameter per event, so it matches the observation by construction.")
     print("predicted: from the other events of the same owner segment (leave one event out);")
-    print("  '-': the segment has no other event. " + (
+    print("  '-': no other event of the segment measures it. " + (
         "Mean |predicted - observed|: " + f"{error:.3f} (the model's honest error)."
         if error is not None else "No row has a prediction."))  # fmt: skip
     print("role 'input': a fact of the 2020 revocation schedule, given to the model, not a check.")
