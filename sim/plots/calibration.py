@@ -9,9 +9,10 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 
 from sim.calibration import EventFit
+from sim.holdout import HeldOut
 from sim.plots.style import new_axes, style_axes
 
-__all__ = ["plot_calibration"]
+__all__ = ["plot_calibration", "plot_heldout"]
 
 _COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
@@ -49,5 +50,46 @@ def plot_calibration(
         ax,
         title="Model against real mass revocations",
         xlabel="days after the event (log)",
+        ylabel="% of the stated population",
+    )
+
+
+#: Bar colours of ``plot_heldout``: observed, fitted (in-sample) and predicted (held out).
+_HELDOUT_BARS = (("observed", "#000000"), ("fitted", "#56B4E9"), ("predicted", "#D55E00"))
+
+
+def plot_heldout(rows: Sequence[HeldOut], *, ax: Axes | None = None) -> Axes:
+    """Observed, fitted and predicted (leave one event out) side by side, per checked row.
+
+    Args:
+        rows: ``sim.holdout.held_out()``; rows with role ``"input"`` (schedule facts) are left
+            out, they check nothing.
+        ax: Axes to draw on (default: a new figure's).
+
+    Returns:
+        The axes: one group of bars per row, labelled with its event and metric; the bar
+        containers are labelled ``observed``, ``fitted`` and ``predicted`` (a row without a
+        prediction has no predicted bar).
+    """
+    ax = new_axes(ax)
+    checks = [r for r in rows if r.role == "check"]
+    width = 0.27
+    for j, (label, colour) in enumerate(_HELDOUT_BARS):
+        xs, heights = [], []
+        for k, r in enumerate(checks):
+            value = {"observed": r.fit.observation.observed_fraction,
+                     "fitted": r.fit.modelled_fraction, "predicted": r.fraction}[label]  # fmt: skip
+            if value is not None:
+                xs.append(k + (j - 1) * width)
+                heights.append(100 * value)
+        ax.bar(xs, heights, width=width, color=colour, label=label)
+    ax.set_xticks(range(len(checks)))
+    ax.set_xticklabels([f"{r.fit.observation.event}\n{r.fit.observation.metric}".replace("_", " ")
+                        for r in checks], fontsize=8)  # fmt: skip
+    ax.legend(fontsize=9, frameon=False)
+    return style_axes(
+        ax,
+        title="Observed, fitted and predicted (leave one event out)",
+        xlabel="event and metric (fitted: matches by construction; predicted: held out)",
         ylabel="% of the stated population",
     )
