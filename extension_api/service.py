@@ -227,6 +227,7 @@ def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
                 "incident": e.incident,
                 "status": e.status,
                 "status_date": e.status_date.isoformat() if e.status_date else None,
+                "status_source": e.status_source,
                 "not_after": e.not_after.isoformat() if e.not_after else None,
                 "remedy": _remedy_code(e.reissues),
                 "reissues": list(e.reissues),
@@ -493,7 +494,8 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
         RequestError: bad parameters or an empty body.
         RegistryImportError: the file is refused (nothing changes).
     """
-    status = params.get("status", "to_be_revoked")
+    # No status stated, no evidence: unknown (a stated one is the importer's claim).
+    status = params.get("status", "unknown")
     if status not in STATUSES:
         raise RequestError(
             ErrorCode.INVALID_PARAMETER, f"status must be one of {', '.join(STATUSES)}"

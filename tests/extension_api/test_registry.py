@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import gzip
 import json
 
@@ -24,11 +25,22 @@ def test_the_compact_list_holds_every_shipped_entry_and_is_small_gzipped(
     assert len(doc["entries"]) == 293
     first = doc["entries"][0]
     assert set(first) == {"sha256", "spki_sha256", "ski", "ca_label", "incident", "status",
-                          "status_date", "not_after", "remedy", "reissues"}
+                          "status_date", "status_source", "not_after", "remedy", "reissues"}
     assert {e["sha256"] for e in doc["entries"]} == {e.sha256 for e in shipped_registry().entries}
     # "a few tens of KB" (DESIGN.md): measured 32 KB gzipped for the 293 entries.
     assert len(response.data) < 40_000
     assert response.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_the_compact_list_states_a_status_only_with_its_source(client: FlaskClient) -> None:
+    entries = client.get("/v1/registry").json["entries"]  # type: ignore[index]
+    by_status = collections.Counter(e["status"] for e in entries)
+    assert by_status == {"unknown": 288, "revoked": 5}
+    for e in entries:
+        if e["status"] == "unknown":
+            assert e["status_date"] is None and e["status_source"] == ""
+        else:
+            assert e["status_date"] and e["status_source"].startswith("https://")
 
 
 def test_every_remedy_code_of_the_compact_list_has_its_sentence(client: FlaskClient) -> None:
