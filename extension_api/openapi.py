@@ -45,6 +45,7 @@ _ENTRY = _obj(
         "ski": {"type": "string", "nullable": True},
         "status": {"type": "string", "enum": list(STATUSES)},
         "status_date": _DATE,
+        "status_source": {"type": "string"},
         "tls_capable": {"type": "boolean", "nullable": True},
         "not_after": _DATE,
         "reissues": {"type": "array", "items": _HEX64},

@@ -4,7 +4,8 @@ The body is mostly SHA-256 values, which gzip cannot shrink (32 random bytes eac
 shrink is the repeated keys, quotes and separators around them. One array per field keeps the
 document plain JSON while it sends each key once: for the 293 shipped entries, 29.8 KB gzipped
 instead of 32 KB for a list of objects (and fields the extension never reads, such as
-``not_after``, are left out; ``GET /v1/registry/<sha256>`` has the full entry).
+``not_after`` and ``status_source``, are left out; ``GET /v1/registry/<sha256>`` has the full
+entry).
 
 Entry ``i`` is ``{name: columns[name][i] for name in COLUMNS}``; `entries_from_columns` reads it
 back and is what a client does.

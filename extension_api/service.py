@@ -500,7 +500,8 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
         RequestError: bad parameters or an empty body.
         RegistryImportError: the file is refused (nothing changes).
     """
-    status = params.get("status", "to_be_revoked")
+    # No status stated, no evidence: unknown (a stated one is the importer's claim).
+    status = params.get("status", "unknown")
     if status not in STATUSES:
         raise RequestError(
             ErrorCode.INVALID_PARAMETER, f"status must be one of {', '.join(STATUSES)}"

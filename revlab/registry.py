@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     imp.add_argument("--incident", default="imported", help="incident id for imported certificates")
     imp.add_argument("--ca", default="", help="CA label for imported certificates (PEM/CCADB)")
-    imp.add_argument("--status", choices=STATUSES, default=Status.TO_BE_REVOKED.value)
+    imp.add_argument("--status", choices=STATUSES, default=Status.UNKNOWN.value)
     imp.add_argument("--status-date", type=_date, default=None, metavar="YYYY-MM-DD")
     exp = sub.add_parser("export", help="write the whole registry as CSV or JSON")
     _registry_option(exp)
@@ -130,12 +130,16 @@ def _show(args: argparse.Namespace, registry: Registry) -> int:
         print(Registry(tuple(entries)).to_csv(), end="")
     else:
         write_table(
-            ["sha256", "ca", "incident", "status", "subject"],
-            [[e.sha256[:16], e.ca_label, e.incident, e.status, e.subject[:60]] for e in entries],
-        )
+            ["sha256", "ca", "incident", "status", "status date", "subject"],
+            [[e.sha256[:16], e.ca_label, e.incident, e.status,
+              e.status_date.isoformat() if e.status_date else "-", e.subject[:60]]
+             for e in entries],
+        )  # fmt: skip
         if not args.sha256:
-            print(f"\n{len(entries)} entries.")
+            print(f"\n{len(entries)} entries; status 'unknown': no published revocation date.")
         else:
+            if entries[0].status_source:
+                print(f"\nStatus source: {entries[0].status_source}")
             print(f"\nRemedy: {entries[0].remedy}")
     return 0
 

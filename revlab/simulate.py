@@ -22,7 +22,7 @@ __all__ = ["HELP", "NAME", "add_arguments", "run"]
 NAME = "simulate"
 HELP = "simulate a mass revocation: daily timeline and blast radius"
 
-_TABLE_DAYS = (0, 1, 7, 14, 30, 60, 90, 180, 204, 214, 365, 400, 730)
+_TABLE_DAYS = (0, 1, 7, 14, 30, 60, 90, 180, 204, 214, 257, 365, 400, 730)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,8 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sim.loader import OID_OCSP_SIGNING, OID_SERVER_AUTH, CertRecord
-from sim.policy import MaxValidityRule, max_validity_rules
-from sim.times import require_aware
+from sim.policy import tls_max_validity_rule
 
 __all__ = [
     "CHECKS",
@@ -156,21 +155,10 @@ def _nocheck_not_null(record: CertRecord) -> Iterator[str]:
         )
 
 
-def tls_validity_limit(not_before: dt.datetime) -> MaxValidityRule | None:
-    """The BR 6.3.2 rule on TLS server certificate lifetime in force on ``not_before``.
-
-    The schedule is `sim.policy.max_validity_rules`; before its first row (2016-07-01) the
-    audit reports nothing, as no dated limit applied yet.
-
-    Raises:
-        ParameterError: ``not_before`` is naive.
-    """
-    when = require_aware(not_before, "not_before")
-    found = None
-    for rule in max_validity_rules():
-        if when >= rule.effective:
-            found = rule
-    return found
+#: The BR 6.3.2 rule on TLS server certificate lifetime in force on a notBefore, or None before
+#: the first dated limit (2012-07-01): `sim.policy.tls_max_validity_rule`, the one place that
+#: holds the schedule, under the audit's name.
+tls_validity_limit = tls_max_validity_rule
 
 
 def _is_tls_server_leaf(record: CertRecord) -> bool:

@@ -5,15 +5,17 @@ source). Each row's metric means something different, so each is modelled for wh
 
 * ``reissued``, ``replaced_and_revoked``, ``replaced_on_public_hosts``: the fraction replaced by
   the observed day. Fitted: the median owner delay of the event's segment.
-* ``sites_still_on_old_certificates`` (Symantec 2018): one minus the fraction replaced.
-  Fitted as above.
+* ``sites_still_on_old_certificates``: one minus the fraction replaced. Fitted as above. (No
+  shipped row uses it since the Symantec 2018 row was dropped: its 1.1 % had no cited
+  denominator.)
 * ``revoked`` (Heartbleed): owners revoked only some of the certificates they replaced (Zhang
   et al., IMC 2014): the fraction replaced (from the same event's ``reissued`` row) times a
   fitted revoke-on-replace share.
-* ``intermediate_revoked`` and ``reissue_deadline`` (GlobalSign DV, JPRS, 2020): schedule facts,
-  not owner behaviour. They are reproduced by the scenario's revocation schedule (the
-  fraction of the population whose intermediate is revoked / deadline passed by that day), and
-  nothing is fitted.
+* ``intermediate_revoked`` (GlobalSign DV, JPRS G3, 2020): schedule facts, not owner
+  behaviour. They are inputs of the 2020 schedule, reproduced by the scenario's revocation
+  schedule (the fraction of the population whose intermediate is revoked by that day); nothing
+  is fitted and they check nothing. A CA's re-issue deadline (column ``reissue_deadline_days``,
+  JPRS: day 214) is a labelled marker, not the revocation day (JPRS revoked G3 on day 257).
 
 Values written with ``~`` (e.g. ``~400`` days) are parsed as their number and flagged
 ``approximate``. Owner delays are log-normal with a fixed shape (``SIGMA``) and a fixed
@@ -95,6 +97,8 @@ class Observation:
         observed_fraction: The observed fraction, in [0, 1].
         replacement_style: Who replaced how, as written.
         source: Where the figure comes from.
+        reissue_deadline_days: The CA's deadline for owners to re-issue, in days, if it set one
+            apart from the revocation (a marker only).
     """
 
     event: str
@@ -109,6 +113,7 @@ class Observation:
     observed_fraction: float
     replacement_style: str
     source: str
+    reissue_deadline_days: float | None = None
 
     @property
     def is_schedule_fact(self) -> bool:
@@ -140,6 +145,7 @@ def observations() -> tuple[Observation, ...]:
     for row in csv.DictReader(text.splitlines()):
         day, approx = _leading_number(row["observed_day"], "observed_day")
         deadline, _ = _leading_number(row["deadline_days"], "deadline_days")
+        reissue_by, _ = _leading_number(row["reissue_deadline_days"], "reissue_deadline_days")
         if day is None:
             raise ParameterError(f"observed_day: missing for event {row['event']!r}")
         fraction = float(row["observed_fraction"])
@@ -160,6 +166,7 @@ def observations() -> tuple[Observation, ...]:
                 observed_fraction=fraction,
                 replacement_style=row["replacement_style"],
                 source=row["source"],
+                reissue_deadline_days=reissue_by,
             )
         )
     return tuple(out)
@@ -183,8 +190,6 @@ _EVENT_MODELS = MappingProxyType(
             OwnerSegment.AUTOMATED, "acme-90", 0.0, "Let's Encrypt"
         ),
         "digicert_dcv_2024": _EventModel(OwnerSegment.MANUAL, "manual-397", 0.01, "DigiCert"),
-        # 2017: up to 39 months were allowed; 825 days approximates the mix (assumption).
-        "symantec_distrust_2018": _EventModel(OwnerSegment.MANUAL, "manual-825", 0.01, "Symantec"),
         "ocsp_eku_2020_globalsign_dv": _EventModel(
             OwnerSegment.MANUAL, "manual-825", 0.01, "GlobalSign",
             ("GlobalSign RSA DV SSL CA 2018", "GlobalSign HV RSA DV SSL CA 2018",
@@ -240,7 +245,14 @@ def _base_scenario(event: str, median_days: float | None) -> Scenario:
     responses = dict(DEFAULT_RESPONSES_2020)
     if median_days is not None:
         responses[model.segment] = OwnerResponse(median_days, SIGMA, model.never_fraction)
-    markers = {} if first.deadline_days is None else {f"deadline: {first.deadline_text}": deadline}
+    markers = {}
+    if first.deadline_days is not None:
+        what = "revoked" if first.metric == "intermediate_revoked" else "deadline"
+        markers[f"{what}: day {first.deadline_text}"] = deadline
+    if first.reissue_deadline_days is not None:
+        markers[f"reissue deadline: day {first.reissue_deadline_days:g}"] = (
+            first.reissue_deadline_days
+        )
     return Scenario(
         name=_scenario_name(event),
         description=f"{first.population} ({first.replacement_style})",

@@ -30,9 +30,9 @@ intermediates, so any replacement leaves the affected set. Automated clients wit
 Information (ARI, RFC 9773) are told to renew by the CA and do so within hours.
 
 Deadlines: BR 4.9.1.2 requires a subordinate CA certificate to be revoked within 7 days; in
-2020 CAs took about 6-7 months instead (GlobalSign's DV SSL ICA on day 204, JPRS's reissue
-deadline day 214; see ``reference/incident-2020.md`` and the sources in
-``sim/data/calibration/mass_revocation_events.csv``).
+2020 CAs took about 6-9 months instead (GlobalSign's DV SSL ICA revoked on day 204; JPRS's
+reissue deadline on day 214, its G3 intermediates revoked on day 257; see ``docs/sources.md``
+and the sources in ``sim/data/calibration/mass_revocation_events.csv``).
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ __all__ = [
     "BYTES_PER_CERTIFICATE",
     "DEFAULT_RESPONSES_2020",
     "DISCLOSURE_2020",
+    "JPRS_G3_REVOKED_DAY",
+    "JPRS_REISSUE_DEADLINE_DAY",
+    "JPRS_SOURCE",
     "LEVELS",
     "MAX_DAYS",
     "STAGED_SCHEDULE_2020",
@@ -492,6 +495,12 @@ def simulate(
 #: 2020-07-01, the day the issue was raised on mozilla.dev.security.policy.
 DISCLOSURE_2020 = dt.datetime(2020, 7, 1, tzinfo=dt.UTC)
 
+#: JPRS (under SECOM's root): re-issue deadline 2021-01-31 and revocation of the G3
+#: intermediates 2021-03-15, in days after ``DISCLOSURE_2020`` (JPRS's notice, updated 2021-03-18).
+JPRS_REISSUE_DEADLINE_DAY = 214
+JPRS_G3_REVOKED_DAY = 257
+JPRS_SOURCE = "https://jprs.jp/pubcert/info/notice/20200805-certificate-reissue.html"
+
 #: The staged schedule of 2020, as data: (CA, subject substring, day, source). First match wins.
 #: Each published date belongs to one named intermediate (GlobalSign's DV SSL ICA, QuoVadis's
 #: Global SSL ICA G2/G3, JPRS's G3 intermediates); a row with an empty substring extrapolates
@@ -506,10 +515,12 @@ STAGED_SCHEDULE_2020: tuple[tuple[str, str, float, str], ...] = (
     ("QuoVadis (DigiCert group)", "", 197, "QuoVadis Global SSL ICA G2/G3 revoked 2021-01-14, "
      "extrapolated to its other intermediates "
      "(https://bugzilla.mozilla.org/show_bug.cgi?id=1649938)"),
-    ("SECOM Trust Systems", "", 214, "JPRS reissue deadline 2021-01-31, extrapolated to "
-     "SECOM's other intermediates "
-     "(https://jprs.jp/pubcert/info/notice/20200814-certificate-reissue_3.html)"),
-    ("", "", 200, "assumption: 'migrations ran about 6-7 months' (incident-2020.md)"),
+    # JPRS's reissue deadline was 2021-01-31 (day 214); the G3 intermediates were revoked
+    # later, on 2021-03-15 (day 257): the revocation day, not the deadline, ends the chains.
+    ("SECOM Trust Systems", "", JPRS_G3_REVOKED_DAY, "JPRS G3 intermediates revoked 2021-03-15 "
+     "(reissue deadline 2021-01-31), extrapolated to SECOM's other intermediates "
+     f"({JPRS_SOURCE})"),
+    ("", "", 200, "assumption: 'migrations ran about 6-7 months' (docs/sources.md)"),
 )  # fmt: skip
 
 
@@ -557,7 +568,9 @@ def ocsp_eku_2020(
         hierarchy=hier,
         revocation_days=revocation,
         deadlines={"BR 4.9.1.2: 7 days": BR_SUBCA_REVOCATION_DAYS,
-                   "GlobalSign DV ICA revoked": 204, "JPRS reissue deadline": 214},
+                   "GlobalSign DV ICA revoked": 204,
+                   "JPRS reissue deadline": JPRS_REISSUE_DEADLINE_DAY,
+                   "JPRS G3 revoked": JPRS_G3_REVOKED_DAY},
         days=days,
         ari=ari,
     )  # fmt: skip

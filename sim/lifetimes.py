@@ -6,7 +6,7 @@ lifetime, so its remaining validity is uniform on ``[0, L]``:
 * natural attrition: the fraction of affected certificates still valid ``d`` days after an
   incident if nothing is forced is ``max(0, 1 - d / L)``;
 * renewals per year per site: ``365.25 / (L - renew_before)``, with ``renew_before`` a fraction
-  of the lifetime (Certbot renews with one third left; Let's Encrypt, reference/incident-2020.md).
+  of the lifetime (Certbot renews with one third of the lifetime left; docs/sources.md).
   This is the operational cost the seed article weighs against shorter lifetimes;
 * exposure to an unknown key compromise: a compromise nobody detects is never revoked, so the
   attacker can use the certificate until it expires: on average ``L (1 + f) / 2`` days with

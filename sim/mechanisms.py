@@ -9,8 +9,9 @@ See :mod:`sim.protection` for the conventions every model follows (worst case: r
 right after a publication; "never" is :data:`sim.protection.NEVER_PROTECTS`).
 
 Sources: RFC 5280 5.3.1 (reason codes), RFC 6960, RFC 6066 section 8 and RFC 7633
-(stapling, must-staple), CA/B Forum Baseline Requirements 4.9.7 and 4.9.10
-(https://github.com/cabforum/servercert), https://www.chromium.org/Home/chromium-security/crlsets/,
+(stapling, must-staple), the CA/B Forum Baseline Requirements as cited through ``sim.rules``
+(BR 2.2.6: CRL nextUpdate in 7.2, CRL publication in 4.9.7, OCSP validity in 4.9.9;
+https://github.com/cabforum/servercert), https://www.chromium.org/Home/chromium-security/crlsets/,
 https://blog.mozilla.org/security/2015/03/03/revoking-intermediate-certificates-introducing-onecrl/,
 https://blog.mozilla.org/security/2020/01/09/crlite-part-1-all-web-pki-revocations-compressed/;
 per-parameter sources in ``sim/data/mechanisms.json``.
@@ -39,6 +40,7 @@ from sim.protection import (
     check_fraction,
     hours_between,
 )
+from sim.rules import cite
 from sim.times import require_aware
 
 __all__ = [
@@ -95,7 +97,7 @@ def _forged_ocsp(
             "the revoked certificate signs its own 'good' OCSP answer (RFC 6960 4.2.2.2)",
         )
     # A forgery signed just before the destruction is accepted until its nextUpdate, which
-    # clients bound here by the BR 4.9.10 validity (an assumption: a forger may lie).
+    # clients bound here by the BR 2.2.6 4.9.9 validity (an assumption: a forger may lie).
     after_destruction = (
         hours_between(revocation.revoked_at, revocation.key_destroyed_at) + validity_hours
     )
@@ -113,11 +115,11 @@ class Crl:
 
     A client caches a CRL until its nextUpdate; the worst client fetched the one published
     just before the revocation, so it learns of it at ``last_published_at + nextUpdate``.
-    An intermediate appears on its issuer's CRL (an ARL, BR 4.9.7: up to 12 months). The
+    An intermediate appears on its issuer's CRL (an ARL, BR 2.2.6 7.2: up to 12 months). The
     CRL is signed by the issuer, so a self-vouching intermediate cannot forge it.
 
     Attributes:
-        next_update_hours: Validity of a leaf CRL in caches (BR 4.9.7: nextUpdate at most 10 days).
+        next_update_hours: Validity of a leaf CRL in caches (BR 2.2.6 7.2: at most 10 days).
         arl_next_update_hours: Validity of the CRL that lists intermediates (up to 12 months).
         crl_bytes: Size of one CRL download.
         crls_per_client: Distinct CRLs a client keeps fresh.
@@ -125,7 +127,7 @@ class Crl:
     """
 
     mechanism: ClassVar[Mechanism] = Mechanism.CRL
-    next_update_hours: float = 168.0
+    next_update_hours: float = 240.0
     arl_next_update_hours: float = 8760.0
     crl_bytes: float = 51_000.0
     crls_per_client: float = 20.0
@@ -239,13 +241,13 @@ class OcspStapling:
     """OCSP stapling (RFC 6066 section 8): the server sends the response in the handshake.
 
     An attacker serving the revoked certificate staples the last "good" response it got,
-    valid until its nextUpdate (at most 10 days, BR 4.9.10). Without must-staple (RFC 7633)
+    valid until its nextUpdate (at most 10 days, BR 2.2.6 4.9.9). Without must-staple (RFC 7633)
     it then strips the staple, and a client falling back to soft-fail OCSP is lost when the
     responder is blocked. Only the leaf's status is stapled (RFC 6961 multi-stapling is not
     deployed), so a revoked intermediate is not covered.
 
     Attributes:
-        staple_validity_hours: Validity of a staple (BR 4.9.10: at most 10 days).
+        staple_validity_hours: Validity of a staple (BR 2.2.6 4.9.9: at most 10 days).
         staple_bytes: Size of one staple.
         handshakes_per_day: Handshakes per day that carry one.
         must_staple: The certificate carries the TLS Feature must-staple extension.
@@ -256,7 +258,7 @@ class OcspStapling:
     staple_validity_hours: float = 240.0
     staple_bytes: float = 1000.0
     handshakes_per_day: float = 100.0
-    must_staple: bool = True
+    must_staple: bool = False
     accepts_ca_responder: bool = True
 
     def __post_init__(self) -> None:
@@ -358,10 +360,14 @@ class _PushList(abc.ABC):
 
 @dataclass(frozen=True)
 class CrlSet(_PushList):
-    """Chrome CRLSets: a pushed, size-capped (250 KB) subset of crawled CRLs.
+    """Chrome CRLSets: a pushed subset of the revocations on crawled CRLs.
 
-    Only entries without a reason code or with unspecified, keyCompromise, cACompromise or
-    aACompromise are included; leaf coverage is partial (0.35% in 2015). Source:
+    The current Chromium page: the primary means by which Chrome quickly blocks certificates
+    in emergencies; as a secondary function, some non-emergency revocations of intermediates
+    and leaves from CRLs disclosed to CCADB (and, for intermediates, found via CT); a subset
+    only; no online checks unless enterprise policy enables them. Leaf coverage is partial
+    (0.35 % in Liu et al., IMC 2015). ``reasons`` admits every reason by default (the page
+    names no filter); pass a subset to model the older page's reason-code filter. Sources:
     https://www.chromium.org/Home/chromium-security/crlsets/ and ``mechanisms.json``.
     """
 
@@ -370,9 +376,7 @@ class CrlSet(_PushList):
     ingest_delay_hours: float = 24.0
     client_delay_hours: float = 0.0
     bytes_per_day: float = 250_000.0
-    reasons: frozenset[Reason] = frozenset(
-        {Reason.UNSPECIFIED, Reason.KEY_COMPROMISE, Reason.CA_COMPROMISE, Reason.AA_COMPROMISE}
-    )
+    reasons: frozenset[Reason] = frozenset(Reason)
     leaf_coverage: float = 0.0035
     intermediate_coverage: float = 1.0
 
@@ -486,7 +490,9 @@ class Parameter:
         name: The configuration field it sets.
         value: Its value (a number, a bool, or a list of reason codes).
         unit: Its unit.
-        source: Where it comes from ("estimate" when no primary source states it).
+        source: Where it comes from ("estimate" when no primary source states it), led by
+            the versioned citation of each rule it rests on (``sim.rules.cite``).
+        rules: The ids of those rules in ``sim.rules.RULES``.
     """
 
     mechanism: Mechanism
@@ -494,17 +500,22 @@ class Parameter:
     value: Any
     unit: str
     source: str
+    rules: tuple[str, ...] = ()
 
 
 def load_parameters() -> tuple[Parameter, ...]:
     """Read the shipped parameters and their sources from ``sim/data/mechanisms.json``."""
     text = resources.files("sim").joinpath(_DATA_FILE).read_text("utf-8")
     raw = json.loads(text)["mechanisms"]
-    return tuple(
-        Parameter(Mechanism(key), name, entry["value"], entry["unit"], entry["source"])
-        for key, params in raw.items()
-        for name, entry in params.items()
-    )
+    out = []
+    for key, params in raw.items():
+        for name, entry in params.items():
+            rules = tuple(entry.get("rules", ()))
+            cited = "; ".join(cite(r) for r in rules)
+            source = f"{cited}: {entry['source']}" if cited else entry["source"]
+            value, unit = entry["value"], entry["unit"]
+            out.append(Parameter(Mechanism(key), name, value, unit, source, rules))
+    return tuple(out)
 
 
 def default_mechanisms() -> dict[Mechanism, MechanismConfig]:

@@ -40,6 +40,7 @@ __all__ = [
     "get_profile",
     "max_tls_validity_days",
     "max_validity_rules",
+    "tls_max_validity_rule",
 ]
 
 
@@ -65,9 +66,10 @@ KINDS: tuple[str, ...] = tuple(kind.value for kind in LeafKind)
 #: The segments in array order.
 SEGMENTS: tuple[str, ...] = tuple(segment.value for segment in OwnerSegment)
 
-#: Before the first row of the data file: BR 1.0 section 9.4 (effective 2012-07-01) allowed
-#: 60 months. Earlier issuance had no forum-wide limit; we apply the same 60 months.
-_PRE_2016_MAX_DAYS = 1827
+#: Before the first row of the data file (60 months from the BR's Effective Date, 2012-07-01)
+#: there was no forum-wide limit; populations assume the same 60 months (an assumption; the
+#: audit states no limit there: ``tls_max_validity_rule`` returns None).
+_PRE_BR_MAX_DAYS = 1827
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,28 @@ def max_validity_rules() -> tuple[MaxValidityRule, ...]:
     return tuple(sorted(rules, key=lambda r: r.effective))
 
 
+def tls_max_validity_rule(issued: dt.datetime) -> MaxValidityRule | None:
+    """The TLS maximum-validity rule in force at ``issued``: the one place that answers it.
+
+    The audit (``sim.audit``) and the populations (``max_tls_validity_days``) both ask here.
+
+    Args:
+        issued: Issuance instant (a certificate's notBefore), timezone-aware.
+
+    Returns:
+        The rule, or None before the first dated limit (the BR's Effective Date, 2012-07-01).
+
+    Raises:
+        ParameterError: ``issued`` is naive.
+    """
+    when = require_aware(issued, "issued")
+    found = None
+    for rule in max_validity_rules():
+        if when >= rule.effective:
+            found = rule
+    return found
+
+
 def max_tls_validity_days(issued: dt.datetime) -> int:
     """The maximum lifetime of a publicly trusted TLS certificate issued at ``issued``.
 
@@ -118,17 +142,13 @@ def max_tls_validity_days(issued: dt.datetime) -> int:
         issued: Issuance instant, timezone-aware.
 
     Returns:
-        The limit in days (BR 6.3.2 and the ballots listed in ``max_validity_rules()``).
+        The limit in days (``tls_max_validity_rule``; 60 months before 2012-07-01, assumed).
 
     Raises:
         ParameterError: ``issued`` is naive.
     """
-    when = require_aware(issued, "issued")
-    limit = _PRE_2016_MAX_DAYS
-    for rule in max_validity_rules():
-        if when >= rule.effective:
-            limit = rule.max_days
-    return limit
+    rule = tls_max_validity_rule(issued)
+    return _PRE_BR_MAX_DAYS if rule is None else rule.max_days
 
 
 @dataclass(frozen=True)

@@ -20,27 +20,25 @@ issue comes from its EKUs (serverAuth 1.3.6.1.5.5.7.3.1 -> TLS, emailProtection
 1.3.6.1.5.5.7.3.4 -> S/MIME, codeSigning 1.3.6.1.5.5.7.3.3 -> code signing, anything else ->
 other; no EKU extension means any purpose, RFC 5280 section 4.2.1.12). The 33 listed
 fingerprints that are not in CCADB have no known EKU and get no leaves unless a weight is given.
-No public count of leaves per intermediate exists (incident-2020.md: "millions" is unsourced),
+No public count of leaves per intermediate exists (docs/sources.md: "millions" is unverified),
 so leaf weights are a parameter: by default every identified intermediate weighs the same.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sim.affected_2020 import affected_2020
 from sim.errors import ParameterError
-from sim.loader import load_pem_bundle
 from sim.policy import KINDS, PROFILES, SEGMENTS, LeafKind, OwnerSegment, get_profile
 from sim.times import require_aware
 
@@ -68,12 +66,6 @@ _EKU_KIND = {
     "1.3.6.1.5.5.7.3.3": LeafKind.CODE_SIGNING,
 }
 
-#: ``ca_owner_derived`` labels merged into the 14 CA organisations of the incident README
-#: (DigiCert Global Root G3's one intermediate is DigiCert's).
-_CA_ALIASES = {"DigiCert (Baltimore CyberTrust Root)": "DigiCert"}
-
-#: Label for the listed fingerprints that are not in CCADB.
-UNIDENTIFIED = "unidentified"
 
 #: How leaves of an intermediate that can issue several kinds split between them (assumption:
 #: no public figure; TLS dominates the public WebPKI).
@@ -167,30 +159,14 @@ def _kinds_from_ekus(oids: Sequence[str] | None) -> tuple[str, ...]:
 def load_hierarchy_2020() -> IntermediateSet:
     """The real 2020 hierarchy: 293 intermediates of 14 CA organisations (plus unidentified).
 
-    Built at load time from ``sim/data/incident-2020/affected_intermediates.csv``
-    (https://github.com/hannob/badocspcert, matched to CCADB's AllCertificatePEMsCSVFormat,
-    snapshot 2026-08-21). ``ca_owner_derived`` is a label derived from the issuer name.
+    Built from ``sim.affected_2020.affected_2020()`` (https://github.com/hannob/badocspcert,
+    matched to CCADB's AllCertificatePEMsCSVFormat, snapshot 2026-08-21), the same records the
+    registry serves: the same CA labels, the same EKUs (read from the certificates' DER).
     """
-    text = (
-        resources.files("sim")
-        .joinpath("data/incident-2020/affected_intermediates.csv")
-        .read_text(encoding="utf-8")
+    intermediates = tuple(
+        Intermediate(a.sha256, a.name, a.ca, _kinds_from_ekus(a.ekus)) for a in affected_2020()
     )
-    # EKUs come from the certificates themselves: the CSV's column is empty for one listed
-    # certificate whose name constraints its extractor could not parse ("Bayerische
-    # SSL-CA-2014-01"); sim.loader reads the EKU from the raw DER even then.
-    pem = resources.files("sim").joinpath("data/incident-2020/affected_intermediates.pem")
-    ekus = {r.sha256: r.ekus for r in load_pem_bundle(pem.read_bytes(), "shipped")}
-    out = []
-    for row in csv.DictReader(text.splitlines()):
-        ca = row["ca_owner_derived"] or UNIDENTIFIED
-        ca = _CA_ALIASES.get(ca, ca)
-        fp = row["sha256_hex"].lower()
-        label = row["subject_cn"] or "(not in CCADB)"
-        out.append(
-            Intermediate(fp, f"{label} [{fp[:8]}]", ca, _kinds_from_ekus(ekus.get(fp)))
-        )
-    return IntermediateSet("incident-2020", tuple(out))
+    return IntermediateSet("incident-2020", intermediates)
 
 
 def single_intermediate_hierarchy(

@@ -52,6 +52,8 @@ def _v(version: str, ballot: str, effective: str) -> tuple[str, BrVersion]:
 
 #: The BR versions the product cites (from the BR's own revision table).
 BR_VERSIONS: Mapping[str, BrVersion] = MappingProxyType(dict([
+    _v("1.3.0", "146", "2015-04-16"),
+    _v("1.3.6", "171", "2016-07-01"),
     _v("1.7.0", "SC029", "2020-05-04"),
     _v("1.7.1", "SC030/SC031", "2020-08-20"),
     _v("2.0.0", "SC062", "2023-09-15"),
@@ -68,6 +70,8 @@ BR_NOW = "2.2.6"
 
 #: (version, section) -> the section's title in that version, as read from the BR.
 BR_SECTIONS: Mapping[tuple[str, str], str] = MappingProxyType({
+    ("1.3.0", "6.3.2"): "Certificate operational periods and key pair usage periods",
+    ("1.3.6", "6.3.2"): "Certificate operational periods and key pair usage periods",
     ("1.7.0", "4.9.1.2"): "Reasons for Revoking a Subordinate CA Certificate",
     ("1.7.0", "4.9.7"): "CRL issuance frequency (if applicable)",
     ("1.7.0", "4.9.9"): "On-line revocation/status checking availability",

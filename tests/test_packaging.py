@@ -46,6 +46,7 @@ def test_runtime_data_ships_inside_the_package() -> None:
         "incident-2020/affected_intermediates.csv",
         "incident-2020/affected_intermediates.pem",
         "incident-2020/reissues.csv",
+        "incident-2020/revocations.csv",
         "calibration/tls_max_validity.csv",
         "calibration/mass_revocation_events.csv",
         "specs/seed_article.json",

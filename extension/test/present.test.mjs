@@ -50,7 +50,8 @@ test("the popup names the intermediate, its fingerprint, its CA, the incident, i
   assert.equal(rows["SHA-256 fingerprint"], formatFingerprint("04ecba8f92bff7458c4a5e7c69261fc7e2ef52d5af54fbdd92b17141bbe0651f"));
   assert.equal(rows["Certificate authority"], "QuoVadis (DigiCert group)");
   assert.equal(rows.Incident, "Intermediates with the OCSPSigning EKU (dangerous delegated responders), July 2020");
-  assert.equal(rows.Status, "revoked (the deadline was 2020-07-08)");
+  // The list gives no revocation date for this intermediate: the popup does not claim one.
+  assert.equal(rows.Status, "revocation not confirmed: no published date for this certificate");
   assert.match(view.visitor, /Tell the site owner/);
   // This intermediate has a clean re-issue with the same key: swapping it is enough.
   assert.match(view.owner, /^Only swap the served intermediate/);
@@ -73,16 +74,18 @@ test("the popup is in Japanese for a Japanese browser, with names and dates kept
   assert.equal(view.headline, "このサイトの証明書チェーンは、失効対象の中間証明書を経由しています。");
   assert.equal(rows["中間証明書"], "QuoVadis Qualified Web ICA G1");
   assert.equal(rows["認証局"], "QuoVadis (DigiCert group)");
-  assert.equal(rows["状態"], "失効済み（期限は 2020-07-08）");
+  assert.equal(rows["状態"], "失効は未確認（この証明書の失効日は公表されていません）");
   assert.match(rows["インシデント"], /2020年7月/);
   assert.match(view.owner, /差し替える/);
 });
 
-test("statuses read as 'will be revoked on', 'revoked since' and 'distrusted since'", () => {
+test("statuses read as 'will be revoked on', 'revoked since', 'distrusted since' and 'not confirmed'", () => {
   assert.equal(statusText({ status: "to_be_revoked", status_date: "2026-12-01" }, null, en), "will be revoked on 2026-12-01");
   assert.equal(statusText({ status: "revoked", status_date: "2020-07-08" }, null, en), "revoked since 2020-07-08");
   assert.equal(statusText({ status: "distrusted", status_date: "2021-01-01" }, null, en), "distrusted by browsers since 2021-01-01");
   assert.equal(statusText({ status: "revoked", status_date: null }, null, en), "revoked");
+  assert.equal(statusText({ status: "unknown", status_date: null }, { deadline: "2020-07-08" }, en),
+    "revocation not confirmed: no published date for this certificate");
   assert.equal(statusText({ status: "to_be_revoked", status_date: "2026-12-01" }, null, ja), "2026-12-01 に失効予定");
 });
 

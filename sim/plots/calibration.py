@@ -9,10 +9,11 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 
 from sim.calibration import EventFit
+from sim.holdout import HeldOut
 from sim.plots.labels import label, term
 from sim.plots.style import new_axes, style_axes
 
-__all__ = ["plot_calibration"]
+__all__ = ["plot_calibration", "plot_heldout"]
 
 _COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
@@ -57,5 +58,54 @@ def plot_calibration(
         title=label("calibration.title", lang),
         xlabel=label("calibration.xlabel", lang),
         ylabel=label("calibration.ylabel", lang),
+        lang=lang,
+    )
+
+
+#: Bar colours of ``plot_heldout``: observed, fitted (in-sample) and predicted (held out).
+_HELDOUT_BARS = (("observed", "#000000"), ("fitted", "#56B4E9"), ("predicted", "#D55E00"))
+
+
+def plot_heldout(rows: Sequence[HeldOut], *, ax: Axes | None = None, lang: str = "en") -> Axes:
+    """Observed, fitted and predicted (leave one event out) side by side, per checked row.
+
+    Args:
+        rows: ``sim.holdout.held_out()``; rows with role ``"input"`` (schedule facts) are left
+            out, they check nothing.
+        ax: Axes to draw on (default: a new figure's).
+        lang: Language of the labels (``sim.plots.labels``).
+
+    Returns:
+        The axes: one group of bars per row, labelled with its event and metric; the bar
+        containers are labelled ``observed``, ``fitted`` and ``predicted`` (in ``lang``; a row
+        without a prediction has no predicted bar).
+    """
+    ax = new_axes(ax)
+    checks = [r for r in rows if r.role == "check"]
+    width = 0.27
+    for j, (bar, colour) in enumerate(_HELDOUT_BARS):
+        xs, heights = [], []
+        for k, r in enumerate(checks):
+            value = {"observed": r.fit.observation.observed_fraction,
+                     "fitted": r.fit.modelled_fraction, "predicted": r.fraction}[bar]  # fmt: skip
+            if value is not None:
+                xs.append(k + (j - 1) * width)
+                heights.append(100 * value)
+        ax.bar(xs, heights, width=width, color=colour, label=label(f"heldout.{bar}", lang))
+    ax.set_xticks(range(len(checks)))
+    ax.set_xticklabels(
+        [
+            f"{term(r.fit.observation.event, lang)}\n{term(r.fit.observation.metric, lang)}"
+            .replace("_", " ")
+            for r in checks
+        ],
+        fontsize=8,
+    )
+    ax.legend(fontsize=9, frameon=False)
+    return style_axes(
+        ax,
+        title=label("heldout.title", lang),
+        xlabel=label("heldout.xlabel", lang),
+        ylabel=label("heldout.ylabel", lang),
         lang=lang,
     )

@@ -37,6 +37,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "ski",
     "status",
     "status_date",
+    "status_source",
     "tls_capable",
     "not_after",
     "reissues",
@@ -90,7 +91,7 @@ def entries_from_csv(text: str, *, source: str = "<csv>") -> list[RegistryEntry]
             where = f"{source}: row {reader.line_num}"
             if None in row or any(v is None for v in row.values()):
                 raise RegistryImportError(f"{where}: wrong number of cells")
-            out.append(_entry_from_row(row, where))
+            out.append(_entry_from_row(row, where, source))
     except csv.Error as exc:
         raise RegistryImportError(f"{source}: row {reader.line_num}: broken CSV ({exc})") from None
     if not out:
@@ -103,10 +104,13 @@ def entries_from_certificates(
     *,
     incident: str,
     ca_label: str,
-    status: str = Status.TO_BE_REVOKED,
+    status: str = Status.UNKNOWN,
     status_date: dt.date | None = None,
+    status_source: str = "",
 ) -> list[RegistryEntry]:
     """Entries for real certificates (from a PEM bundle or a CCADB report).
+
+    ``status_source`` is the evidence for ``status``; ``unknown`` needs none.
 
     Raises:
         RegistryImportError: a certificate could not be parsed (nothing is returned).
@@ -127,6 +131,7 @@ def entries_from_certificates(
             ski=r.ski,
             status=kind,
             status_date=status_date,
+            status_source="" if kind is Status.UNKNOWN else status_source,
             tls_capable=(not r.has_eku_extension) or OID_SERVER_AUTH in r.ekus,
             not_after=r.not_after.date(),
         )
@@ -142,13 +147,14 @@ def entries_from_file(
     source: str,
     incident: str = "imported",
     ca_label: str = "",
-    status: str = Status.TO_BE_REVOKED,
+    status: str = Status.UNKNOWN,
     status_date: dt.date | None = None,
 ) -> list[RegistryEntry]:
     """The entries of a file: our CSV, a PEM bundle, a DER certificate or a CCADB report.
 
     ``incident``, ``ca_label``, ``status`` and ``status_date`` apply to certificates; our CSV
-    carries its own.
+    carries its own. A status other than ``unknown`` given here is recorded as stated by the
+    importer of ``source``.
 
     Raises:
         RegistryImportError: the file or a row is broken; the message names it.
@@ -163,8 +169,9 @@ def entries_from_file(
     if not ca_label:
         raise RegistryImportError("a CA label is needed to import certificates")
     return entries_from_certificates(
-        records, incident=incident, ca_label=ca_label, status=status, status_date=status_date
-    )
+        records, incident=incident, ca_label=ca_label, status=status, status_date=status_date,
+        status_source=f"stated by the importer of {source}",
+    )  # fmt: skip
 
 
 def _parse_date(value: str, where: str, column: str) -> dt.date | None:
@@ -178,14 +185,17 @@ def _parse_date(value: str, where: str, column: str) -> dt.date | None:
         ) from None
 
 
-def _entry_from_row(row: Mapping[str, str], where: str) -> RegistryEntry:
+def _entry_from_row(row: Mapping[str, str], where: str, source: str) -> RegistryEntry:
     sha = row["sha256"].replace(":", "").strip().lower()
     if not _is_sha256(sha):
         raise RegistryImportError(f"{where}: sha256 {row['sha256']!r} is not 64 hex digits")
     spki = (row.get("spki_sha256") or "").strip().lower() or None
     if spki is not None and not _is_sha256(spki):
         raise RegistryImportError(f"{where}: spki_sha256 {spki!r} is not 64 hex digits")
-    status = _status((row.get("status") or "revoked").strip(), where)
+    status = _status((row.get("status") or Status.UNKNOWN).strip(), where)
+    evidence = (row.get("status_source") or "").strip()
+    if status is not Status.UNKNOWN and not evidence:
+        evidence = f"stated by the importer of {source}"
     if not row["incident"].strip() or not row["ca_label"].strip():
         raise RegistryImportError(f"{where}: incident and ca_label are required")
     tls = (row.get("tls_capable") or "").strip().lower()
@@ -206,6 +216,7 @@ def _entry_from_row(row: Mapping[str, str], where: str) -> RegistryEntry:
         ski=(row.get("ski") or "").strip().lower() or None,
         status=status,
         status_date=_parse_date(row.get("status_date") or "", where, "status_date"),
+        status_source=evidence if status is not Status.UNKNOWN else "",
         tls_capable=None if not tls else tls == "true",
         not_after=_parse_date(row.get("not_after") or "", where, "not_after"),
         reissues=reissues,

@@ -128,17 +128,21 @@ class Registry:
         *,
         incident: str,
         ca_label: str,
-        status: str = Status.TO_BE_REVOKED,
+        status: str = Status.UNKNOWN,
         status_date: dt.date | None = None,
+        status_source: str = "",
     ) -> list[RegistryEntry]:
         """Entries for real certificates (`sim.registry.exchange.entries_from_certificates`).
+
+        ``status_source`` is the evidence for ``status``; ``unknown`` needs none.
 
         Raises:
             RegistryImportError: a certificate could not be parsed (nothing is returned).
         """
         return entries_from_certificates(
-            records, incident=incident, ca_label=ca_label, status=status, status_date=status_date
-        )
+            records, incident=incident, ca_label=ca_label, status=status, status_date=status_date,
+            status_source=status_source,
+        )  # fmt: skip
 
     def imported(
         self,
@@ -147,7 +151,7 @@ class Registry:
         source: str,
         incident: str = "imported",
         ca_label: str = "",
-        status: str = Status.TO_BE_REVOKED,
+        status: str = Status.UNKNOWN,
         status_date: dt.date | None = None,
     ) -> Registry:
         """A new registry with the entries of a file added (our CSV, PEM bundle, CCADB CSV).

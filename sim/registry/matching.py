@@ -12,7 +12,7 @@ from typing import Any
 
 from sim.loader import CertRecord
 from sim.registry.lists import Registry
-from sim.registry.model import RegistryEntry
+from sim.registry.model import RegistryEntry, Status
 
 __all__ = ["Verdict", "VerdictKind", "match"]
 
@@ -89,6 +89,14 @@ class Verdict:
                 for i, c in enumerate(self.chain)
             ],
         }
+
+
+def _status_sentence(entry: RegistryEntry) -> str:
+    if entry.status == Status.UNKNOWN:
+        return "Status: unknown (no published revocation date for this certificate)."
+    when = f" since {entry.status_date}" if entry.status_date else ""
+    source = f" (source: {entry.status_source})" if entry.status_source else ""
+    return f"Status: {entry.status}{when}{source}."
 
 
 def _describe(record: CertRecord, position: int) -> str:
@@ -210,9 +218,7 @@ def match(chain: Sequence[CertRecord], registry: Registry) -> Verdict:
                 f"{entry.incident} list.",
                 (
                     f"{_describe(c, i)} has SHA-256 {c.sha256}, listed for {title}.",
-                    f"Status: {entry.status}"
-                    + (f" since {entry.status_date}" if entry.status_date else "")
-                    + ".",
+                    _status_sentence(entry),
                     *notes,
                 ),
                 entry=entry,

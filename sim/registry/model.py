@@ -18,11 +18,16 @@ __all__ = [
 
 
 class Status(enum.StrEnum):
-    """Where an affected certificate stands (docs/design.md); ``status_date`` says since when."""
+    """What is known of an affected certificate's fate (docs/design.md), stated only with evidence.
+
+    Every status but ``UNKNOWN`` comes with ``status_source`` (where it is published, or who
+    stated it on import) and, where known, ``status_date`` (when it took or takes effect).
+    """
 
     TO_BE_REVOKED = "to_be_revoked"
     REVOKED = "revoked"
     DISTRUSTED = "distrusted"
+    UNKNOWN = "unknown"
 
 
 #: The status values, for option choices and schemas.
@@ -78,8 +83,9 @@ class RegistryEntry:
         issuer: RFC 4514 issuer, empty when only the hash is known.
         spki_sha256: SHA-256 of the SubjectPublicKeyInfo, None when the PEM is unknown.
         ski: subjectKeyIdentifier (hex): leaves issued by this key name it as their AKI.
-        status: to be revoked, revoked or distrusted (`Status`).
+        status: what is known of its fate (`Status`; ``UNKNOWN`` without evidence).
         status_date: when the status took or takes effect, None when not known.
+        status_source: the evidence for the status ("" for ``UNKNOWN``).
         tls_capable: whether it can issue TLS server certificates (serverAuth or no EKU).
         not_after: the certificate's own expiry.
         reissues: SHA-256 of clean re-issues (same subject and key, no OCSPSigning).
@@ -93,8 +99,9 @@ class RegistryEntry:
     issuer: str = ""
     spki_sha256: str | None = None
     ski: str | None = None
-    status: Status = Status.REVOKED
+    status: Status = Status.UNKNOWN
     status_date: dt.date | None = None
+    status_source: str = ""
     tls_capable: bool | None = None
     not_after: dt.date | None = None
     reissues: tuple[str, ...] = ()

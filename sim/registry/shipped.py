@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
-from importlib import resources
 
-from sim.loader import OID_SERVER_AUTH, CertRecord, load_pem_bundle
+from sim.affected_2020 import affected_2020
+from sim.loader import CertRecord
 from sim.registry.lists import Registry
 from sim.registry.model import INCIDENT_2020, RegistryEntry, Status, remedy_for
 
@@ -45,47 +42,30 @@ def derive_reissues(
     return out
 
 
-def _data_text(name: str) -> str:
-    return resources.files("sim").joinpath(f"data/incident-2020/{name}").read_text("utf-8")
-
-
-def _csv_name(row: Mapping[str, str], which: str) -> str:
-    parts = [f"CN={row[which + '_cn']}" if row[which + "_cn"] else ""]
-    parts.append(f"O={row[which + '_o']}" if row[which + "_o"] else "")
-    return ",".join(p for p in parts if p)
-
-
 @lru_cache(maxsize=1)
 def shipped_registry() -> Registry:
-    """The real July 2020 list, as shipped (293 entries; 260 with names and keys)."""
-    records = {
-        r.sha256: r
-        for r in load_pem_bundle(_data_text("affected_intermediates.pem").encode(), "shipped")
-    }
-    reissues: dict[str, list[str]] = {}
-    for row in csv.DictReader(io.StringIO(_data_text("reissues.csv"))):
-        reissues.setdefault(row["listed_sha256"], []).append(row["reissue_sha256"])
+    """The real July 2020 list, as shipped (293 entries; 260 with names and keys).
+
+    Read once by ``sim.affected_2020``, which the simulation's hierarchy uses too.
+    """
     entries = []
-    for row in csv.DictReader(io.StringIO(_data_text("affected_intermediates.csv"))):
-        sha = row["sha256_hex"].lower()
-        record = records.get(sha)
-        ekus = [e for e in row["eku_oids"].split(";") if e]
+    for a in affected_2020():
         entry = RegistryEntry(
-            sha256=sha,
+            sha256=a.sha256,
             incident=INCIDENT_2020.id,
-            ca_label=row["ca_owner_derived"] or "unidentified",
-            # One listed certificate is refused by cryptography; its names come from the CSV.
-            subject=record.subject if record and record.ok else _csv_name(row, "subject"),
-            issuer=record.issuer if record and record.ok else _csv_name(row, "issuer"),
-            spki_sha256=record.spki_sha256 if record else None,
-            ski=record.ski if record else None,
-            # The public list gives no per-certificate revocation dates; all had to be revoked
-            # (BR 4.9.1.2), most were by early 2021 (see reference/incident-2020.md).
-            status=Status.REVOKED,
-            status_date=None,
-            tls_capable=(not ekus or OID_SERVER_AUTH in ekus) if record else None,
-            not_after=dt.date.fromisoformat(row["not_after"][:10]) if row["not_after"] else None,
-            reissues=tuple(sorted(reissues.get(sha, []))),
+            ca_label=a.ca,
+            subject=a.subject,
+            issuer=a.issuer,
+            spki_sha256=a.spki_sha256,
+            ski=a.ski,
+            # The public list gives no revocation dates: a status is stated only where the CA
+            # published one (revocations.csv, with its source); otherwise it is unknown.
+            status=Status.REVOKED if a.revoked_on else Status.UNKNOWN,
+            status_date=a.revoked_on,
+            status_source=a.revocation_source,
+            tls_capable=a.tls_capable,
+            not_after=a.not_after,
+            reissues=a.reissues,
         )
         entries.append(replace(entry, remedy=remedy_for(entry)))
     return Registry(tuple(entries), {INCIDENT_2020.id: INCIDENT_2020})

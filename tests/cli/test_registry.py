@@ -169,3 +169,16 @@ def test_import_into_a_place_that_cannot_hold_files_is_one_line(
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err == "revlab registry: /proc/x.csv: cannot write (No such file or directory)\n"
+
+
+def test_show_states_a_status_only_with_its_source(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["registry", "show", "--format", "json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    dated = {e["subject"].split(",")[0]: (e["status"], e["status_date"]) for e in entries
+             if e["status"] != "unknown"}  # fmt: skip
+    assert dated["CN=JPRS Domain Validation Authority - G3"] == ("revoked", "2021-03-15")
+    assert dated["CN=GlobalSign RSA DV SSL CA 2018"] == ("revoked", "2021-01-21")
+    assert len(dated) == 5
+    assert all(e["status_source"] == "" for e in entries if e["status"] == "unknown")
+    assert main(["registry", "show"]) == 0
+    assert "status 'unknown': no published revocation date" in capsys.readouterr().out

@@ -47,7 +47,7 @@ def test_table_lists_states_and_blast_radius(capsys: pytest.CaptureFixture[str])
 def test_list_names_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--list"]) == 0
     names = capsys.readouterr().out.split()
-    assert names[0] == "ocsp-eku-2020" and "symantec-distrust-2018" in names
+    assert names[0] == "ocsp-eku-2020" and "digicert-dcv-2024" in names
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import gzip
 import json
 
@@ -33,6 +34,21 @@ def test_the_compact_list_holds_every_shipped_entry_and_is_small_gzipped(
     # The bound for the extension's one download: at most 30 KB gzipped.
     assert len(response.data) <= 30_000
     assert response.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_the_compact_list_states_a_status_only_with_its_source(client: FlaskClient) -> None:
+    doc = client.get("/v1/registry").json
+    entries = entries_from_columns(doc["columns"], doc["count"])  # type: ignore[index]
+    by_status = collections.Counter(e["status"] for e in entries)
+    assert by_status == {"unknown": 288, "revoked": 5}
+    for e in entries:
+        # The compact list leaves the source out (the popup shows status and date); the full
+        # entry, one request away, carries it.
+        full = client.get(f"/v1/registry/{e['sha256']}").json["entry"]  # type: ignore[index]
+        if e["status"] == "unknown":
+            assert e["status_date"] is None and full["status_source"] == ""
+        else:
+            assert e["status_date"] and full["status_source"].startswith("https://")
 
 
 def test_every_remedy_code_of_the_compact_list_has_its_sentence(client: FlaskClient) -> None:

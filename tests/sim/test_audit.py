@@ -173,7 +173,10 @@ def test_full_ccadb_corpus_flags_exactly_the_ocsp_signing_cas() -> None:
 @pytest.mark.parametrize(
     ("not_before", "days"),
     [
-        (dt.datetime(2016, 6, 30, tzinfo=dt.UTC), None),
+        (dt.datetime(2012, 6, 30, tzinfo=dt.UTC), None),
+        (dt.datetime(2012, 7, 1, tzinfo=dt.UTC), 1827),
+        (dt.datetime(2015, 4, 1, tzinfo=dt.UTC), 1185),
+        (dt.datetime(2016, 6, 30, tzinfo=dt.UTC), 1185),
         (dt.datetime(2016, 7, 1, tzinfo=dt.UTC), 1185),
         (dt.datetime(2018, 3, 1, tzinfo=dt.UTC), 825),
         (dt.datetime(2020, 8, 31, 23, 59, tzinfo=dt.UTC), 825),

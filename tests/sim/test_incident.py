@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sim.blast import blast_radius
+from sim.calibration import fit
 from sim.incident import (
     ARI_RESPONSE,
     BYTES_PER_CERTIFICATE,
@@ -197,3 +198,28 @@ def test_max_certificates_grows_with_memory_and_is_zero_below_the_fixed_part() -
     assert max_certificates(16 * 2**20) == 0
     four, eight = max_certificates(4 * 2**30), max_certificates(8 * 2**30)
     assert eight - four == 4 * 2**30 // BYTES_PER_CERTIFICATE
+
+
+def test_jprs_g3_is_revoked_on_day_257_and_its_deadline_is_a_marker() -> None:
+    scenario = ocsp_eku_2020()
+    hier = scenario.hierarchy
+    jprs = [i.id for i in hier.intermediates if i.name.startswith("JPRS ")]
+    assert len(jprs) == 2  # JPRS Domain / Organization Validation Authority - G3
+    # 2021-03-15 is day 257 after the disclosure, 2021-01-31 (the re-issue deadline) day 214.
+    assert dt.date(2021, 3, 15) - scenario.disclosure.date() == dt.timedelta(days=257)
+    assert {scenario.revocation_days[i] for i in jprs} == {257.0}
+    assert scenario.deadlines["JPRS reissue deadline"] == 214
+    assert scenario.deadlines["JPRS G3 revoked"] == 257
+    # Nothing under JPRS's G3 breaks before day 257 in the simulation.
+    tl = simulate(ocsp_eku_2020(cas=tuple(jprs)), n=20_000, seed=1)
+    broken = tl.overall["broken"]
+    assert broken.loc[256] == 0 and broken.loc[257] > 0
+
+
+def test_the_jprs_calibration_row_is_the_revocation_not_the_deadline() -> None:
+    row = fit("ocsp_eku_2020_jprs")
+    assert row.observation.metric == "intermediate_revoked"
+    assert row.observation.observed_day == 257
+    assert set(row.scenario.revocation_days.values()) == {257.0}
+    assert row.observation.reissue_deadline_days == 214
+    assert 214 in row.scenario.deadlines.values()

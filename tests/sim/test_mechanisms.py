@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,7 @@ from sim.protection import (
     RevocationEvent,
     Target,
 )
-from tests.conftest import NOW
+from tests.conftest import NOW, REPO
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -68,21 +69,52 @@ def test_every_shipped_parameter_sets_a_field_and_names_a_source() -> None:
         assert shipped == {f.name for f in dataclasses.fields(cls)}
 
 
+def test_class_defaults_are_the_shipped_parameters() -> None:
+    # One truth: a configuration built without arguments says what mechanisms.json says.
+    for mechanism, config in M.default_mechanisms().items():
+        assert config == M.MECHANISM_TYPES[mechanism](), mechanism
+
+
+def test_br_citations_carry_their_version() -> None:
+    params = {(p.mechanism, p.name): p for p in M.load_parameters()}
+    ocsp = params[Mechanism.OCSP_HARD_FAIL, "response_validity_hours"]
+    assert ocsp.rules == ("br.ocsp_validity",)
+    assert ocsp.source.startswith("BR 2.2.6 §4.9.9 (since BR 2.1.0, SC076, 2024-11-14): ")
+    crl = params[Mechanism.CRL, "next_update_hours"]
+    assert crl.source.startswith("BR 2.2.6 §7.2 (since BR 2.0.1, SC063, 2024-03-15): ")
+    # The 24-hour publication rule is today's (BR 2.0.1 on), not a rule of 2020.
+    ingest = params[Mechanism.CRLITE, "ingest_delay_hours"]
+    assert ingest.source.startswith("BR 2.2.6 §4.9.7 (since BR 2.0.1, SC063, 2024-03-15): ")
+    raw = (REPO / "sim" / "data" / "mechanisms.json").read_text()
+    # No bare BR section in the data: every BR rule is cited through sim.rules.
+    assert not re.search(r"BR \d+\.\d+", raw.replace("BR 2.2.6)", ""))
+    assert "../shared" not in raw and "reference/" not in raw
+
+
+def test_crlset_and_crlite_figures_are_labelled_as_what_they_are() -> None:
+    params = {(p.mechanism, p.name): p for p in M.load_parameters()}
+    assert "IMC 2015" in params[Mechanism.CRLSET, "leaf_coverage"].source
+    assert "250" not in params[Mechanism.CRLSET, "reasons"].source
+    assert "primary means" in params[Mechanism.CRLSET, "intermediate_coverage"].source
+    assert params[Mechanism.CRLITE, "bytes_per_day"].source.startswith("unverified")
+    assert params[Mechanism.CRLITE, "bytes_per_day"].value == 300_000
+
+
 def test_shipped_parameters_are_the_published_ones() -> None:
     configs = M.default_mechanisms()
     crl = configs[Mechanism.CRL]
     crlset = configs[Mechanism.CRLSET]
     assert isinstance(crl, Crl) and isinstance(crlset, CrlSet)
-    # BR 4.9.7: nextUpdate at most 10 days after thisUpdate (re-issued every 7 days at least);
-    # a client caches until nextUpdate, so 10 days is the worst case.
+    # BR 2.2.6 7.2: nextUpdate at most 10 days after thisUpdate; a client caches until
+    # nextUpdate, so 10 days is the worst case.
     assert crl.next_update_hours == 10 * 24
     assert isinstance(configs[Mechanism.OCSP_STAPLING], OcspStapling)
-    assert configs[Mechanism.OCSP_STAPLING].staple_validity_hours == 10 * 24  # BR 4.9.10
+    assert configs[Mechanism.OCSP_STAPLING].staple_validity_hours == 10 * 24  # BR 2.2.6 4.9.9
     assert isinstance(configs[Mechanism.CRLITE], Crlite)
     assert configs[Mechanism.CRLITE].publish_interval_hours == 12
     assert crlset.leaf_coverage == pytest.approx(0.0035)
-    assert Reason.SUPERSEDED not in crlset.reasons
-    assert Reason.KEY_COMPROMISE in crlset.reasons
+    # The current Chromium page names no reason-code filter: every reason is admitted.
+    assert crlset.reasons == frozenset(Reason)
     assert configs[Mechanism.SHORT_LIVED].bytes_per_day == 0
     # Must-staple is the exception, not the rule: by default a blocked responder wins.
     assert configs[Mechanism.OCSP_STAPLING].must_staple is False
@@ -114,7 +146,7 @@ def test_crl_lists_an_intermediate_on_the_issuers_arl_and_ignores_self_vouching(
 def test_soft_fail_crl_never_protects_against_a_blocking_attacker() -> None:
     hard = Crl(soft_fail=False).time_to_protection(LEAF_BLOCKED, last_published_at=NOW)
     soft = Crl(soft_fail=True).time_to_protection(LEAF_BLOCKED, last_published_at=NOW)
-    assert hard.hours == 168
+    assert hard.hours == 240  # the shipped nextUpdate: 10 days
     assert soft.never and soft.hours == NEVER_PROTECTS
 
 
@@ -158,7 +190,8 @@ def test_crlset_protects_at_the_first_push_after_ingestion() -> None:
 
 
 def test_crlset_skips_reason_codes_it_does_not_carry() -> None:
-    crlset = CrlSet()
+    # The older Chromium page's filter, passed explicitly (no longer documented).
+    crlset = CrlSet(reasons=frozenset({Reason.UNSPECIFIED, Reason.KEY_COMPROMISE}))
     superseded = RevocationEvent(NOW, Target.LEAF, Reason.SUPERSEDED)
     protection = crlset.time_to_protection(superseded, last_published_at=NOW)
     assert protection.never and protection.coverage == 0.0
@@ -308,7 +341,7 @@ def test_naive_revocation_time_is_refused_naming_the_parameter() -> None:
     ("call", "match"),
     [
         (lambda: Crl().time_to_protection(LEAF, last_published_at=NOW + HOUR), "last_published_at"),
-        (lambda: Crl().time_to_protection(LEAF, last_published_at=NOW - 8 * DAY), "next_update"),
+        (lambda: Crl().time_to_protection(LEAF, last_published_at=NOW - 11 * DAY), "next_update"),
         (
             lambda: Crl().time_to_protection(LEAF, last_published_at=dt.datetime(2026, 1, 1)),
             "last_published_at must be a timezone-aware",

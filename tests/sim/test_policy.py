@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from sim import audit
 from sim.incident import DEFAULT_RESPONSES_2020
 from sim.policy import (
     KINDS,
@@ -17,6 +18,7 @@ from sim.policy import (
     get_profile,
     max_tls_validity_days,
     max_validity_rules,
+    tls_max_validity_rule,
 )
 
 UTC = dt.UTC
@@ -39,8 +41,41 @@ def test_max_tls_validity_follows_the_ballots(issued: dt.datetime, days: int) ->
 
 def test_rules_come_from_the_shipped_csv_with_sources() -> None:
     rules = max_validity_rules()
-    assert [r.max_days for r in rules] == [1185, 825, 398, 200, 100, 47]
+    assert [r.max_days for r in rules] == [1827, 1185, 1185, 825, 398, 200, 100, 47]
     assert all(r.source.startswith("https://") for r in rules)
+
+
+@pytest.mark.parametrize(
+    "issued",
+    [
+        dt.datetime(2013, 5, 1, tzinfo=UTC),  # 60 months (BR Effective Date 2012-07-01)
+        dt.datetime(2015, 3, 31, 23, 59, tzinfo=UTC),
+        dt.datetime(2015, 4, 1, tzinfo=UTC),  # 39 months, with documented exceptions
+        dt.datetime(2016, 1, 15, tzinfo=UTC),
+        dt.datetime(2016, 7, 1, tzinfo=UTC),  # 39 months regardless
+        dt.datetime(2018, 2, 28, tzinfo=UTC),
+        dt.datetime(2018, 3, 1, tzinfo=UTC),
+        dt.datetime(2026, 11, 1, tzinfo=UTC),
+    ],
+)
+def test_audit_and_populations_state_the_same_tls_maximum(issued: dt.datetime) -> None:
+    audit_limit = audit.tls_validity_limit(issued)
+    assert audit_limit is not None
+    assert audit_limit.max_days == max_tls_validity_days(issued)
+
+
+def test_the_39_month_maximum_runs_from_2015_04_01_to_2018_03_01() -> None:
+    # BR 1.3.0 / 1.3.6 section 6.3.2: 60 months after 2012-07-01, 39 months from 2015-04-01
+    # (exceptions up to 60 months until 2016-06-30), 825 days from 2018-03-01.
+    day = dt.timedelta(days=1)
+    start, end = dt.datetime(2015, 4, 1, tzinfo=UTC), dt.datetime(2018, 3, 1, tzinfo=UTC)
+    assert max_tls_validity_days(start - day) == 1827
+    assert max_tls_validity_days(start) == max_tls_validity_days(end - day) == 1185
+    assert max_tls_validity_days(end) == 825
+    rule = tls_max_validity_rule(start + day)
+    assert rule is not None and "39 months" in rule.rule and "2016-06-30" in rule.rule
+    # Before the BR there was no forum-wide limit: the audit states none.
+    assert audit.tls_validity_limit(dt.datetime(2012, 6, 30, tzinfo=UTC)) is None
 
 
 def test_naive_issuance_date_is_refused() -> None:

@@ -104,6 +104,9 @@ export function statusText(entry, incident, t) {
       return date ? t("statusToBeRevoked", [date]) : t("statusToBeRevokedNoDate");
     case "distrusted":
       return date ? t("statusDistrusted", [date]) : t("statusDistrustedNoDate");
+    case "unknown":
+      // No published revocation date for this certificate: say so, never guess.
+      return t("statusUnknown");
     case "revoked":
     default:
       if (date) return t("statusRevoked", [date]);
