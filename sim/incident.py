@@ -54,6 +54,7 @@ from sim.population import (
     IntermediateSet,
     Population,
     PopulationMix,
+    PopulationMode,
     as_generator,
     load_hierarchy_2020,
     make_population,
@@ -407,7 +408,7 @@ def simulate(
     *,
     n: int,
     seed: np.random.Generator | int,
-    mode: str = "certificates",
+    mode: PopulationMode | str = PopulationMode.CERTIFICATES,
 ) -> Timeline:
     """Simulate ``scenario`` on a population of ``n`` certificates.
 

@@ -32,6 +32,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib import resources
 from types import MappingProxyType
 
@@ -54,6 +55,7 @@ __all__ = [
     "MixEntry",
     "Population",
     "PopulationMix",
+    "PopulationMode",
     "as_generator",
     "kinds_by_ca",
     "load_hierarchy_2020",
@@ -61,6 +63,13 @@ __all__ = [
     "primary_kind",
     "single_intermediate_hierarchy",
 ]
+
+
+class PopulationMode(StrEnum):
+    """How a population is drawn: one draw per certificate, or expected counts per cell."""
+
+    CERTIFICATES = "certificates"
+    COHORT = "cohort"
 
 _EKU_KIND = {
     "1.3.6.1.5.5.7.3.1": LeafKind.TLS,
@@ -471,7 +480,7 @@ def make_population(
     mix: PopulationMix = MIX_2020,
     leaf_weights: Mapping[str, float] | None = None,
     kind_shares: Mapping[str, float] = DEFAULT_KIND_SHARES,
-    mode: str = "certificates",
+    mode: PopulationMode | str = "certificates",
 ) -> Population:
     """Draw a population of ``n`` certificates in steady state at ``at``.
 
@@ -495,13 +504,17 @@ def make_population(
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterError(f"n must be an integer >= 1, got {n!r}")
-    if mode not in ("certificates", "cohort"):
-        raise ParameterError(f"mode must be 'certificates' or 'cohort', got {mode!r}")
+    try:
+        mode = PopulationMode(mode)
+    except ValueError:
+        raise ParameterError(
+            f"mode must be one of {', '.join(PopulationMode)}, got {mode!r}"
+        ) from None
     at = require_aware(at, "at")
     hier = hierarchy if hierarchy is not None else load_hierarchy_2020()
     weights = _intermediate_weights(hier, leaf_weights)
     cells = _build_cells(at, hier, mix, weights, kind_shares)
-    if mode == "cohort":
+    if mode is PopulationMode.COHORT:
         return Population(at, int(n), hier, mix, cells)
     rng = as_generator(seed)
     cell = rng.choice(len(cells), size=int(n), p=cells.probability).astype(np.int32)
