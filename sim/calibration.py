@@ -41,16 +41,9 @@ from sim.incident import (
     Scenario,
     simulate,
 )
+from sim.intermediates import IntermediateSet, load_hierarchy_2020, single_intermediate_hierarchy
 from sim.policy import LeafKind, OwnerSegment
-from sim.population import (
-    MIX_2020,
-    IntermediateSet,
-    MixEntry,
-    PopulationMix,
-    PopulationMode,
-    load_hierarchy_2020,
-    single_intermediate_hierarchy,
-)
+from sim.population import MIX_2020, MixEntry, PopulationMix, PopulationMode
 
 __all__ = [
     "FITTED_METRICS",
