@@ -376,6 +376,7 @@ def figures() -> dict[str, FigureFn]:
     from sim.calibration import fit_all, model_curve
     from sim.exposure import browser_mix, mechanism_table, timeline_exposure
     from sim.incident import ocsp_eku_2020, simulate
+    from sim.intermediates import kinds_by_ca, load_hierarchy_2020
     from sim.lifetimes import compare_lifetimes
     from sim.ocsp_scenario import build_incident_2020
     from sim.pki import build_hierarchy, seed_article_spec
@@ -389,7 +390,6 @@ def figures() -> dict[str, FigureFn]:
         exposure_window_bars,
     )
     from sim.plots.timeline import plot_timeline
-    from sim.population import kinds_by_ca, load_hierarchy_2020
 
     seed_pki = build_hierarchy(seed_article_spec(), now=NOW, seed=SEED)
     incident = build_incident_2020(now=NOW, seed=SEED)

@@ -15,6 +15,7 @@ from typing import Any
 from revlab import CliError
 from sim.blast import blast_radius
 from sim.incident import STATES, max_certificates, simulate
+from sim.population import PopulationMode
 from sim.scenarios import build_scenario, scenario_names
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
@@ -41,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--mode", choices=("certificates", "cohort"), default="certificates",
+        "--mode", choices=[m.value for m in PopulationMode], default=PopulationMode.CERTIFICATES,
         help="certificates: draw each one (default); cohort: expected counts in closed form, "
         "any n at the same cost",
     )  # fmt: skip
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.scenario:
         raise CliError("--scenario is required (see --list)")
     scenario = build_scenario(args.scenario, _params(args.param))
-    if args.mode == "certificates" and args.n >= 1:
+    if args.mode == PopulationMode.CERTIFICATES and args.n >= 1:
         _check_fits(args.n)
     try:
         timeline = simulate(scenario, n=args.n, seed=args.seed, mode=args.mode)

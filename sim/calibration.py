@@ -20,7 +20,7 @@ source). Each row's metric means something different, so each is modelled for wh
 Values written with ``~`` (e.g. ``~400`` days) are parsed as their number and flagged
 ``approximate``. Owner delays are log-normal with a fixed shape (``SIGMA``) and a fixed
 never-acting share per segment; only the median is fitted, by bisection, against the same
-closed-form cohort model the simulator uses (``sim.incident.simulate(mode="cohort")``).
+closed-form cohort model the simulator uses (``sim.incident.simulate(mode=PopulationMode.COHORT)``).
 """
 
 from __future__ import annotations
@@ -43,15 +43,9 @@ from sim.incident import (
     Scenario,
     simulate,
 )
+from sim.intermediates import IntermediateSet, load_hierarchy_2020, single_intermediate_hierarchy
 from sim.policy import LeafKind, OwnerSegment
-from sim.population import (
-    MIX_2020,
-    IntermediateSet,
-    MixEntry,
-    PopulationMix,
-    load_hierarchy_2020,
-    single_intermediate_hierarchy,
-)
+from sim.population import MIX_2020, MixEntry, PopulationMix, PopulationMode
 
 __all__ = [
     "FITTED_METRICS",
@@ -267,7 +261,7 @@ def _base_scenario(event: str, median_days: float | None) -> Scenario:
 
 
 def _modelled(scenario: Scenario, obs: Observation, revoke_share: float) -> float:
-    timeline = simulate(scenario, n=1_000_000, seed=0, mode="cohort")
+    timeline = simulate(scenario, n=1_000_000, seed=0, mode=PopulationMode.COHORT)
     day = math.ceil(obs.observed_day)
     frac = timeline.fractions()
     if obs.metric in SCHEDULE_METRICS:
@@ -407,7 +401,7 @@ def model_curve(fitted: EventFit) -> tuple[np.ndarray, np.ndarray]:
 
     For plotting model against observation; the cohort model, so no sampling noise.
     """
-    timeline = simulate(fitted.scenario, n=1_000_000, seed=0, mode="cohort")
+    timeline = simulate(fitted.scenario, n=1_000_000, seed=0, mode=PopulationMode.COHORT)
     days = np.arange(timeline.days, dtype=np.float64)
     metric = fitted.observation.metric
     if metric in SCHEDULE_METRICS:

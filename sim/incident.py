@@ -48,14 +48,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.errors import ParameterError
+from sim.intermediates import IntermediateSet, load_hierarchy_2020
 from sim.policy import KINDS, SEGMENTS, OwnerSegment
 from sim.population import (
     MIX_2020,
-    IntermediateSet,
     Population,
     PopulationMix,
+    PopulationMode,
     as_generator,
-    load_hierarchy_2020,
     make_population,
 )
 from sim.times import require_aware
@@ -410,7 +410,7 @@ def simulate(
     *,
     n: int,
     seed: np.random.Generator | int,
-    mode: str = "certificates",
+    mode: PopulationMode | str = PopulationMode.CERTIFICATES,
 ) -> Timeline:
     """Simulate ``scenario`` on a population of ``n`` certificates.
 

@@ -13,58 +13,46 @@ Steady state: an owner who renews on schedule replaces a certificate every
 ``lifetime - renew_before`` days, so the age of the certificate served today is uniform on
 that period; a never-renewing owner's certificate is uniform over its whole lifetime.
 
-The 2020 hierarchy (``load_hierarchy_2020``) is the real list of 293 intermediates of the July
-2020 "dangerous delegated responder" incident (hannob/badocspcert, matched to CCADB; shipped in
-``sim/data/incident-2020/affected_intermediates.csv``). What kinds of leaf an intermediate can
-issue comes from its EKUs (serverAuth 1.3.6.1.5.5.7.3.1 -> TLS, emailProtection
-1.3.6.1.5.5.7.3.4 -> S/MIME, codeSigning 1.3.6.1.5.5.7.3.3 -> code signing, anything else ->
-other; no EKU extension means any purpose, RFC 5280 section 4.2.1.12). The 33 listed
-fingerprints that are not in CCADB have no known EKU and get no leaves unless a weight is given.
-No public count of leaves per intermediate exists (docs/sources.md: "millions" is unverified),
-so leaf weights are a parameter: by default every identified intermediate weighs the same.
+The intermediates come from :mod:`sim.intermediates` (the real 2020 list by default).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sim.affected_2020 import affected_2020
 from sim.errors import ParameterError
+from sim.intermediates import IntermediateSet, load_hierarchy_2020
 from sim.policy import KINDS, PROFILES, SEGMENTS, LeafKind, OwnerSegment, get_profile
 from sim.times import require_aware
 
 __all__ = [
     "DEFAULT_KIND_SHARES",
     "MIX_2020",
-    "PRIMARY_KINDS",
     "Cells",
-    "Intermediate",
-    "IntermediateSet",
     "MixEntry",
     "Population",
     "PopulationMix",
+    "PopulationMode",
     "as_generator",
-    "kinds_by_ca",
-    "load_hierarchy_2020",
     "make_population",
-    "primary_kind",
-    "single_intermediate_hierarchy",
 ]
 
-_EKU_KIND = {
-    "1.3.6.1.5.5.7.3.1": LeafKind.TLS,
-    "1.3.6.1.5.5.7.3.4": LeafKind.SMIME,
-    "1.3.6.1.5.5.7.3.3": LeafKind.CODE_SIGNING,
-}
+
+class PopulationMode(StrEnum):
+    """How a population is drawn: one draw per certificate, or expected counts per cell."""
+
+    CERTIFICATES = "certificates"
+    COHORT = "cohort"
+
 
 
 #: How leaves of an intermediate that can issue several kinds split between them (assumption:
@@ -75,105 +63,6 @@ DEFAULT_KIND_SHARES: Mapping[str, float] = MappingProxyType(
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class Intermediate:
-    """An intermediate CA certificate of a hierarchy spec.
-
-    Attributes:
-        id: Stable identifier (the SHA-256 fingerprint, lower-case hex, for real ones).
-        name: Human label, unique within the hierarchy (subject CN and fingerprint prefix).
-        ca: The CA organisation.
-        kinds: Leaf kinds it can issue (from its EKUs); empty if unknown.
-    """
-
-    id: str
-    name: str
-    ca: str
-    kinds: tuple[str, ...]
-
-    @property
-    def tls_capable(self) -> bool:
-        """Whether it can issue TLS server certificates."""
-        return LeafKind.TLS in self.kinds
-
-
-@dataclass(frozen=True)
-class IntermediateSet:
-    """A set of intermediates grouped by CA organisation (not `sim.pki.Hierarchy`: no certificates).
-
-    Attributes:
-        name: The spec's name.
-        intermediates: The intermediates, in a stable order.
-    """
-
-    name: str
-    intermediates: tuple[Intermediate, ...]
-
-    def __post_init__(self) -> None:
-        if not self.intermediates:
-            raise ParameterError("intermediates must hold at least 1 intermediate, got 0")
-        ids = [i.id for i in self.intermediates]
-        if len(set(ids)) != len(ids):
-            raise ParameterError("intermediates must have unique ids")
-
-    @property
-    def cas(self) -> tuple[str, ...]:
-        """CA organisations, sorted."""
-        return tuple(sorted({i.ca for i in self.intermediates}))
-
-    def ids_of(self, names: tuple[str, ...] | list[str], *, parameter: str) -> tuple[str, ...]:
-        """Intermediate ids selected by CA names, intermediate ids or intermediate names.
-
-        Args:
-            names: CA names, intermediate ids or names.
-            parameter: The caller's parameter name, for the error message.
-
-        Raises:
-            ParameterError: a name matches nothing.
-        """
-        selected: list[str] = []
-        for key in names:
-            hits = [i.id for i in self.intermediates if key in (i.ca, i.id, i.name)]
-            if not hits:
-                raise ParameterError(
-                    f"{parameter}: unknown CA or intermediate {key!r}; "
-                    f"known CAs: {', '.join(self.cas)}"
-                )
-            selected.extend(h for h in hits if h not in selected)
-        return tuple(selected)
-
-
-def _kinds_from_ekus(oids: Sequence[str] | None) -> tuple[str, ...]:
-    if oids is None:  # not in CCADB: only the fingerprint is known
-        return ()
-    if not oids:  # no EKU extension: any purpose (RFC 5280 4.2.1.12)
-        return KINDS
-    kinds = {_EKU_KIND.get(o, LeafKind.OTHER) for o in oids if o != "1.3.6.1.5.5.7.3.9"}
-    kinds = kinds or {LeafKind.OTHER}
-    return tuple(k for k in KINDS if k in kinds)
-
-
-@functools.cache
-def load_hierarchy_2020() -> IntermediateSet:
-    """The real 2020 hierarchy: 293 intermediates of 14 CA organisations (plus unidentified).
-
-    Built from ``sim.affected_2020.affected_2020()`` (https://github.com/hannob/badocspcert,
-    matched to CCADB's AllCertificatePEMsCSVFormat, snapshot 2026-08-21), the same records the
-    registry serves: the same CA labels, the same EKUs (read from the certificates' DER).
-    """
-    intermediates = tuple(
-        Intermediate(a.sha256, a.name, a.ca, _kinds_from_ekus(a.ekus)) for a in affected_2020()
-    )
-    return IntermediateSet("incident-2020", intermediates)
-
-
-def single_intermediate_hierarchy(
-    name: str, ca: str, kinds: tuple[str, ...] = (LeafKind.TLS,)
-) -> IntermediateSet:
-    """A one-intermediate hierarchy, for events where only one population matters."""
-    return IntermediateSet(name, (Intermediate(name, name, ca, kinds),))
 
 
 @dataclass(frozen=True)
@@ -447,7 +336,7 @@ def make_population(
     mix: PopulationMix = MIX_2020,
     leaf_weights: Mapping[str, float] | None = None,
     kind_shares: Mapping[str, float] = DEFAULT_KIND_SHARES,
-    mode: str = "certificates",
+    mode: PopulationMode | str = "certificates",
 ) -> Population:
     """Draw a population of ``n`` certificates in steady state at ``at``.
 
@@ -471,63 +360,20 @@ def make_population(
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterError(f"n must be an integer >= 1, got {n!r}")
-    if mode not in ("certificates", "cohort"):
-        raise ParameterError(f"mode must be 'certificates' or 'cohort', got {mode!r}")
+    try:
+        mode = PopulationMode(mode)
+    except ValueError:
+        raise ParameterError(
+            f"mode must be one of {', '.join(PopulationMode)}, got {mode!r}"
+        ) from None
     at = require_aware(at, "at")
     hier = hierarchy if hierarchy is not None else load_hierarchy_2020()
     weights = _intermediate_weights(hier, leaf_weights)
     cells = _build_cells(at, hier, mix, weights, kind_shares)
-    if mode == "cohort":
+    if mode is PopulationMode.COHORT:
         return Population(at, int(n), hier, mix, cells)
     rng = as_generator(seed)
     cell = rng.choice(len(cells), size=int(n), p=cells.probability).astype(np.int32)
     age = rng.random(int(n), dtype=np.float32)
     age *= cells.span_days.astype(np.float32)[cell]
     return Population(at, int(n), hier, mix, cells, cell, age)
-
-
-#: The columns of :func:`kinds_by_ca`: what an intermediate is mainly for.
-PRIMARY_KINDS: tuple[str, ...] = ("tls", "smime", "other", "unknown")
-
-
-def primary_kind(intermediate: Intermediate) -> str:
-    """One label per intermediate for counting: ``tls`` if it can issue TLS server
-    certificates, else ``smime`` if it can issue S/MIME, else ``other`` (code signing, client
-    authentication, document signing...), or ``unknown`` when its EKUs are not known (not in
-    CCADB).
-
-    Args:
-        intermediate: The intermediate.
-
-    Returns:
-        One of :data:`PRIMARY_KINDS`.
-    """
-    if not intermediate.kinds:
-        return "unknown"
-    if "tls" in intermediate.kinds:
-        return "tls"
-    if "smime" in intermediate.kinds:
-        return "smime"
-    return "other"
-
-
-def kinds_by_ca(hierarchy: IntermediateSet) -> pd.DataFrame:
-    """Intermediates counted per CA and :func:`primary_kind`, largest CA first.
-
-    Args:
-        hierarchy: E.g. :func:`load_hierarchy_2020`.
-
-    Returns:
-        DataFrame indexed by ``ca`` with integer columns :data:`PRIMARY_KINDS` and ``total``,
-        sorted by ``total`` (descending, then CA name).
-    """
-    counts: dict[str, dict[str, int]] = {}
-    for inter in hierarchy.intermediates:
-        row = counts.setdefault(inter.ca, dict.fromkeys(PRIMARY_KINDS, 0))
-        row[primary_kind(inter)] += 1
-    frame = pd.DataFrame.from_dict(counts, orient="index", columns=list(PRIMARY_KINDS))
-    frame = frame.astype(np.int64)
-    frame["total"] = frame.sum(axis=1)
-    frame.index.name = "ca"
-    frame = frame.reset_index().sort_values(["total", "ca"], ascending=[False, True])
-    return frame.set_index("ca")

@@ -1,7 +1,7 @@
 """Hierarchies drawn for the lessons: a chain of real certificates, and the 2020 subtrees.
 
 ``plot_certificate_tree`` draws a :class:`sim.pki.Hierarchy` (built certificates) as boxes,
-issuer above subject; ``plot_kinds_by_ca`` draws :func:`sim.population.kinds_by_ca`;
+issuer above subject; ``plot_kinds_by_ca`` draws :func:`sim.intermediates.kinds_by_ca`;
 ``plot_subtree`` zooms a :class:`sim.blast.BlastRadius` onto one CA's intermediates.
 """
 
@@ -23,7 +23,7 @@ from sim.plots.style import PALETTE, new_axes, style_axes
 
 __all__ = ["KIND_COLOURS", "plot_certificate_tree", "plot_kinds_by_ca", "plot_subtree"]
 
-#: Colours of :data:`sim.population.PRIMARY_KINDS` in :func:`plot_kinds_by_ca`.
+#: Colours of :data:`sim.intermediates.PRIMARY_KINDS` in :func:`plot_kinds_by_ca`.
 KIND_COLOURS: dict[str, str] = {
     "tls": PALETTE["affected"],
     "smime": PALETTE["accent"],
@@ -206,7 +206,7 @@ def plot_kinds_by_ca(
     """Stacked horizontal bars: intermediates per CA, split by what they issue.
 
     Args:
-        table: :func:`sim.population.kinds_by_ca`'s DataFrame.
+        table: :func:`sim.intermediates.kinds_by_ca`'s DataFrame.
         ax: Axes to draw on (default: a new figure's).
         lang: The language of the words (:data:`sim.plots.labels.LANGUAGES`).
 

@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from sim.affected_2020 import UNIDENTIFIED, affected_2020, ca_labels_2020
 from sim.blast import blast_radius
 from sim.incident import ocsp_eku_2020, simulate
+from sim.intermediates import load_hierarchy_2020
 from sim.plots.blast import plot_blast_by_ca
-from sim.population import load_hierarchy_2020
 from sim.registry import Status, shipped_registry
 
 

@@ -22,7 +22,7 @@ from sim.incident import (
     ocsp_eku_2020,
     simulate,
 )
-from sim.population import load_hierarchy_2020
+from sim.intermediates import load_hierarchy_2020
 from sim.scenarios import build_scenario, scenario_names
 
 

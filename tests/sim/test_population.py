@@ -9,11 +9,8 @@ import io
 import numpy as np
 import pytest
 
-from sim.population import (
-    MIX_2020,
-    load_hierarchy_2020,
-    make_population,
-)
+from sim.intermediates import load_hierarchy_2020
+from sim.population import MIX_2020, make_population
 from tests.conftest import NOW, REPO
 
 AT_2020 = dt.datetime(2020, 7, 1, tzinfo=dt.UTC)

@@ -1,10 +1,10 @@
-"""``sim.population.kinds_by_ca`` and ``primary_kind``: the 293 intermediates by CA and kind."""
+"""``sim.intermediates.kinds_by_ca`` and ``primary_kind``: the 293 intermediates by CA and kind."""
 
 from __future__ import annotations
 
 import pytest
 
-from sim.population import (
+from sim.intermediates import (
     PRIMARY_KINDS,
     Intermediate,
     IntermediateSet,

@@ -53,10 +53,10 @@ def _data() -> dict[str, Any]:
     from sim.calibration import fit_all, model_curve
     from sim.exposure import browser_mix, mechanism_table, timeline_exposure
     from sim.incident import ocsp_eku_2020, simulate
+    from sim.intermediates import kinds_by_ca, load_hierarchy_2020
     from sim.lifetimes import LIFETIMES, compare_lifetimes
     from sim.ocsp_scenario import build_incident_2020
     from sim.pki import build_hierarchy, seed_article_spec
-    from sim.population import kinds_by_ca, load_hierarchy_2020
 
     n = 100_000
     timeline = simulate(ocsp_eku_2020(), n=n, seed=SEED)

@@ -9,11 +9,11 @@ from matplotlib.patches import FancyBboxPatch
 
 from sim.blast import blast_radius
 from sim.incident import ocsp_eku_2020, simulate
+from sim.intermediates import kinds_by_ca, load_hierarchy_2020
 from sim.ocsp_scenario import build_incident_2020
 from sim.pki import build_hierarchy, seed_article_spec
 from sim.plots.hierarchy import plot_certificate_tree, plot_kinds_by_ca, plot_subtree
 from sim.plots.style import PALETTE, MissingFontError
-from sim.population import kinds_by_ca, load_hierarchy_2020
 from tests.conftest import NOW, require
 
 
