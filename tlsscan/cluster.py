@@ -58,9 +58,14 @@ def scan_on_cluster(
         threads = sum(client.nthreads().values()) or 1
         limit = threads * _IN_FLIGHT_PER_THREAD
         batches = _batches(targets, batch_size)
-        queue = as_completed()
-        for batch in itertools.islice(batches, limit):
-            queue.add(client.submit(scan_batch, batch, options, pure=False))
+        first = [
+            client.submit(scan_batch, batch, options, pure=False)
+            for batch in itertools.islice(batches, limit)
+        ]
+        if not first:
+            return
+        queue = as_completed(first, loop=client.loop)
+        del first  # the queue holds them; results are released as they are read
         for future in queue:
             results: list[Served] = future.result()
             future.release()
