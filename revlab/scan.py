@@ -281,12 +281,15 @@ def _targets(handle: TextIO, args: argparse.Namespace, summary: ScanSummary,
             yield item
 
 
-def _progress(args: argparse.Namespace, total: int | None) -> Any:
+def _progress(args: argparse.Namespace, done: set[tuple[str, int]]) -> Any:
+    """A progress bar with count, rate and ETA, on a terminal only."""
     if args.no_progress or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="host", dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
+    total = _count_targets(args.file)
+    return tqdm(total=None if total is None else max(0, total - len(done)), unit="host",
+                dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
 
 
 def _source(args: argparse.Namespace, options: ScanOptions
@@ -298,9 +301,16 @@ def _source(args: argparse.Namespace, options: ScanOptions
     except ImportError as exc:
         raise CliError(f"--scheduler needs Dask (pip install 'revocation-lab[cluster]'): "
                        f"{exc.name} is missing") from None
-    return lambda targets, on_served: scan_on_cluster(
-        targets, options, args.scheduler, on_served, batch_size=args.batch_size
-    )
+
+    def on_cluster(targets: Iterable[Target], on_served: Callable[[Served], None]) -> None:
+        try:
+            scan_on_cluster(targets, options, args.scheduler, on_served,
+                            batch_size=args.batch_size)
+        except OSError as exc:  # distributed: the scheduler did not answer in time
+            raise CliError(f"cannot reach the Dask scheduler at {args.scheduler} "
+                           f"({exc})") from None
+
+    return on_cluster
 
 
 def run(args: argparse.Namespace) -> int:
@@ -323,8 +333,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             writer = _Writer(sys.stdout, args.format, header=True)
             report = sys.stderr
-        total = _count_targets(args.file) if args.file != "-" else None
-        bar = _progress(args, None if total is None else max(0, total - len(done)))
+        bar = _progress(args, done)
         if bar is not None:
             stack.callback(bar.close)
 

@@ -114,3 +114,19 @@ def test_a_dask_cluster_gives_exactly_the_one_machine_results(
     assert _rows(remote) == _rows(local)
     verdicts = [r["verdict"] for r in _rows(remote)]
     assert verdicts.count("affected") == 6 and verdicts.count("clean") == 4
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require(_importable("distributed"), "Dask distributed is not installed (the [cluster] extra)")
+    import dask
+
+    listed = tmp_path / "targets.txt"
+    listed.write_text("127.0.0.1:443\n")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = main(["scan", str(listed), "--allow-private", "--no-progress",
+                     "--scheduler", f"tcp://127.0.0.1:{_free_port()}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:" in err[0]
