@@ -104,7 +104,7 @@ def _start_farm(sites: int, processes: int) -> tuple[list[tuple[str, int]], list
 
 
 def _stop_farm(handles: list[Any]) -> None:
-    for process, pipe in handles:
+    for _process, pipe in handles:
         pipe.send("stop")
     for process, _ in handles:
         process.join(10)
