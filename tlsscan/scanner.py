@@ -189,7 +189,9 @@ class _Scan:
                 target.port,
                 ssl=self.context,
                 server_hostname=sni,
-                ssl_handshake_timeout=self.options.timeout,
+                # The target's deadline (asyncio.timeout in `scan`) decides; asyncio's own
+                # handshake timeout would end it as a ConnectionAbortedError, not a timeout.
+                ssl_handshake_timeout=self.options.timeout + 1,
             )
         except ConnectionRefusedError:
             raise _Failed(ScanErrorKind.REFUSED, "the connection was refused") from None
