@@ -7,6 +7,8 @@ the server binds 127.0.0.1 on a free port and stops when the ``with`` block ends
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import socket
 import ssl
 import tempfile
@@ -31,7 +33,7 @@ class DemoSite:
     """A running demo site.
 
     Attributes:
-        host: Always ``127.0.0.1``.
+        host: A loopback address (``127.0.0.1`` unless asked otherwise).
         port: The port it listens on.
     """
 
@@ -61,9 +63,12 @@ def affected_intermediate_pem(index: int = 0) -> bytes:
     return body.strip() + b"\n" + _END + b"\n"
 
 
-#: What a demo site does with a connection: serve the chain over TLS, close it at once, or
-#: accept it and never answer (the last two show the ``unknown`` verdict).
-Mode = Literal["tls", "close", "silent"]
+#: What a demo site does with a connection: serve the chain over TLS, close it at once, accept
+#: it and never answer, or answer with something that is not TLS (the last three show the
+#: ``unknown`` verdict).
+Mode = Literal["tls", "close", "silent", "garbage"]
+#: What a ``garbage`` site answers: a plain-HTTP error, as a web server on the wrong port does.
+_GARBAGE = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
 
 
 def _handle(
@@ -74,6 +79,10 @@ def _handle(
             return
         if mode == "silent":
             stop.wait(30)  # accept and never answer, until the site stops
+            return
+        if mode == "garbage":
+            with contextlib.suppress(OSError):  # the client may already have given up
+                conn.sendall(_GARBAGE)
             return
         assert context is not None
         conn.settimeout(5)
@@ -100,20 +109,30 @@ def _tls_context(chain_pems: Sequence[bytes], key_pem: bytes) -> ssl.SSLContext:
 
 @contextmanager
 def serve_chain(
-    chain_pems: Sequence[bytes] = (), key_pem: bytes = b"", *, mode: Mode = "tls"
+    chain_pems: Sequence[bytes] = (),
+    key_pem: bytes = b"",
+    *,
+    mode: Mode = "tls",
+    host: str = "127.0.0.1",
 ) -> Iterator[DemoSite]:
-    """Serve ``chain_pems`` (leaf first) over TLS on 127.0.0.1 until the block ends.
+    """Serve ``chain_pems`` (leaf first) over TLS on loopback until the block ends.
 
     Args:
         chain_pems: The certificates to send, leaf first, PEM (mode ``tls``).
         key_pem: The leaf's private key, PEM (mode ``tls``).
         mode: ``tls`` serves the chain; ``close`` closes each connection at once; ``silent``
-            accepts and never answers.
+            accepts and never answers; ``garbage`` answers plain HTTP instead of TLS.
+        host: The loopback address to bind (a scan benchmark spreads sites over 127.0.0.0/8).
+
+    Raises:
+        ValueError: ``host`` is not a loopback address.
 
     Raises:
         ValueError: mode ``tls`` without a certificate.
         ssl.SSLError: the key does not match the leaf.
     """
+    if not ipaddress.ip_address(host).is_loopback:
+        raise ValueError(f"a demo site binds loopback only, not {host}")
     context = None
     if mode == "tls":
         if not chain_pems:
@@ -122,8 +141,8 @@ def serve_chain(
     stop = threading.Event()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
+    listener.bind((host, 0))
+    listener.listen(1024)
     listener.settimeout(_POLL)
     workers: list[threading.Thread] = []
 
@@ -144,7 +163,7 @@ def serve_chain(
     thread = threading.Thread(target=accept_loop, daemon=True)
     thread.start()
     try:
-        yield DemoSite("127.0.0.1", listener.getsockname()[1])
+        yield DemoSite(host, listener.getsockname()[1])
     finally:
         stop.set()
         thread.join(5)

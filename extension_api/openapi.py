@@ -217,7 +217,41 @@ SCHEMAS: dict[str, Any] = {
                             "nullable": True,
                         },
                         "remedy": _REMEDY,
-                        "fetched_at": _DATETIME,
+                        "scanned_at": _DATETIME,
+                        "list": {"type": "string"},
+                    }
+                ),
+            },
+            "corpus": _ref("CorpusAge"),
+        }
+    ),
+    # The scan corpus (``revlab scan --into-db``): what /v1/hostprefix answers from.
+    "CorpusAge": _obj(
+        {
+            "targets": {"type": "integer", "minimum": 0},
+            "oldest_scan": {**_DATETIME, "nullable": True},
+            "newest_scan": {**_DATETIME, "nullable": True},
+            "age_seconds": {"type": "integer", "minimum": 0, "nullable": True},
+        }
+    ),
+    "ScanSummary": _obj(
+        {
+            "targets": {"type": "integer", "minimum": 0},
+            "oldest_scan": {**_DATETIME, "nullable": True},
+            "newest_scan": {**_DATETIME, "nullable": True},
+            "age_seconds": {"type": "integer", "minimum": 0, "nullable": True},
+            "verdicts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "lists": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "name": {"type": "string"},
+                        "targets": {"type": "integer", "minimum": 0},
+                        "verdicts": {
+                            "type": "object", "additionalProperties": {"type": "integer"}
+                        },
+                        "first_scanned": _DATETIME,
+                        "last_scanned": _DATETIME,
                     }
                 ),
             },
@@ -393,7 +427,8 @@ def openapi_document() -> dict[str, Any]:
             "/v1/hostprefix/{prefix}": {
                 "get": {
                     "operationId": "lookupHostPrefix",
-                    "summary": "k-anonymity: verdicts of known hosts by SHA-256 prefix",
+                    "summary": "k-anonymity: verdicts of scanned hosts (the scan corpus) by "
+                    "SHA-256 prefix",
                     "parameters": [
                         {
                             "name": "prefix",
@@ -407,6 +442,13 @@ def openapi_document() -> dict[str, Any]:
                         "200": _json("PrefixResult", "the bucket"),
                         **_errors(400, 429),
                     },
+                }
+            },
+            "/v1/scan/summary": {
+                "get": {
+                    "operationId": "getScanSummary",
+                    "summary": "the scan corpus in counts: per verdict, per list, and its age",
+                    "responses": {"200": _json("ScanSummary", "the counts")},
                 }
             },
             "/notebooks/{name}": {

@@ -39,6 +39,7 @@ from .config import Settings
 from .errors import ErrorCode, RequestError
 from .registry_columns import FORMAT as COLUMNS_FORMAT
 from .registry_columns import columns_from_entries
+from .scan_corpus import CorpusHit, CorpusSummary, ScanCorpus
 from .storage import CachedChain, RegistrySnapshot, Store, host_sha256
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "CompactRegistry",
     "HostCheck",
     "ImportResult",
-    "PrefixHit",
     "RemedyCode",
     "check_chain",
     "check_host",
@@ -54,6 +54,7 @@ __all__ = [
     "import_registry",
     "lookup_prefix",
     "parse_chain",
+    "scan_summary",
     "verdict_for_cached",
 ]
 
@@ -417,46 +418,12 @@ def check_host(state: ApiState, raw_host: str, raw_port: str | None) -> HostChec
     return HostCheck(host, port, state.verdict_for(fresh, snap), False, fresh)
 
 
-@dataclass(frozen=True)
-class PrefixHit:
-    """One known host in a k-anonymity bucket.
+def lookup_prefix(state: ApiState, prefix: str) -> tuple[list[CorpusHit], CorpusSummary]:
+    """The scanned targets whose hostname hash starts with ``prefix``, and the corpus's age.
 
-    Nothing in it names the host or its own certificate: no hostname, no leaf subject, no
-    served fingerprints (a leaf's SHA-256 can be looked up in CT logs to recover the name).
-    The matched list entry and the remedy are the public list's own data.
-
-    Attributes:
-        host_sha256: SHA-256 of the lower-case hostname.
-        port: port.
-        verdict: the verdict.
-        fetched_at: when its chain was read (Unix time).
-    """
-
-    host_sha256: str
-    port: int
-    verdict: Verdict
-    fetched_at: float
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON without anything that names the host."""
-        v = self.verdict
-        return {
-            "host_sha256": self.host_sha256,
-            "port": self.port,
-            "verdict": v.kind.value,
-            "summary": v.summary,
-            "match": None
-            if v.entry is None
-            else {"position": v.position, "entry": v.entry.to_json()},
-            "known_reissue": v.serves_known_reissue,
-            "responder_position": v.responder_position,
-            "remedy": {"owner": v.remedy_owner, "visitor": v.remedy_visitor},
-            "fetched_at": _iso(self.fetched_at),
-        }
-
-
-def lookup_prefix(state: ApiState, prefix: str) -> list[PrefixHit]:
-    """The verdicts of every cached host whose hostname hash starts with ``prefix``.
+    Only the scan corpus answers (targets an operator scanned with ``revlab scan --into-db``):
+    hosts that users checked directly are never listed, so a lookup tells nobody what other
+    users visit.
 
     Raises:
         RequestError: unless the prefix is 4 or 5 hex digits.
@@ -466,14 +433,13 @@ def lookup_prefix(state: ApiState, prefix: str) -> list[PrefixHit]:
         raise RequestError(
             ErrorCode.INVALID_PREFIX, "the prefix must be 4 or 5 hexadecimal digits"
         )
-    snap = state.snapshot()
-    now = state.clock()
-    # Only fetches still within their TTL: an expired entry is neither current nor needed.
-    return [
-        PrefixHit(c.host_sha256, c.port, state.verdict_for(c, snap), c.fetched_at)
-        for c in state.store.hosts_with_prefix(prefix)
-        if c.expires_at > now
-    ]
+    corpus = ScanCorpus(state.store.engine)
+    return corpus.with_prefix(prefix), corpus.summary(state.clock())
+
+
+def scan_summary(state: ApiState) -> CorpusSummary:
+    """Counts of the scan corpus: per verdict, per list, and how old it is."""
+    return ScanCorpus(state.store.engine).summary(state.clock())
 
 
 @dataclass(frozen=True)

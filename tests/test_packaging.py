@@ -18,7 +18,7 @@ def test_environment_yml_lists_the_same_packages_as_pyproject() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     declared = {_name(r) for r in project["dependencies"]}
     extras = project["optional-dependencies"]
-    for extra in ("api", "postgres", "lab", "dev"):
+    for extra in ("api", "postgres", "lab", "cluster", "dev"):
         declared |= {_name(r) for r in extras[extra] if _name(r) != project["name"]}
     conda = yaml.safe_load((REPO / "environment.yml").read_text())
     listed = {_name(d) for d in conda["dependencies"] if isinstance(d, str)}

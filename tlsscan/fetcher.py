@@ -36,9 +36,11 @@ __all__ = [
     "FetchResult",
     "GuardError",
     "HostError",
+    "client_context",
     "fetch_chain",
     "normalise_host",
     "parse_target",
+    "served_chain",
     "vet_address",
     "vetted_addresses",
 ]
@@ -72,7 +74,7 @@ class FetchResult:
         return self.error is None
 
 
-def _client_context() -> ssl.SSLContext:
+def client_context() -> ssl.SSLContext:
     # We read the chain the site serves and judge it ourselves: verification is off on purpose.
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
@@ -83,7 +85,7 @@ def _client_context() -> ssl.SSLContext:
     return context
 
 
-def _served_chain(tls: ssl.SSLSocket) -> list[bytes]:
+def served_chain(tls: ssl.SSLSocket) -> list[bytes]:
     # Python 3.13 has the public SSLSocket.get_unverified_chain(); 3.11 and 3.12 have it on the
     # private _sslobj, returning _ssl.Certificate objects.
     public = getattr(tls, "get_unverified_chain", None)
@@ -108,11 +110,11 @@ def _handshake(host: str, address: IPAddress, port: int, policy: FetchPolicy) ->
         raw.connect((str(address), port))
         raw.settimeout(policy.handshake_timeout)
         is_literal = host == str(address)
-        with _client_context().wrap_socket(
+        with client_context().wrap_socket(
             raw, server_hostname=None if is_literal else host, do_handshake_on_connect=False
         ) as tls:
             tls.do_handshake()
-            return _served_chain(tls)
+            return served_chain(tls)
 
 
 def fetch_chain(

@@ -35,6 +35,7 @@ __all__ = [
     "FetchPolicy",
     "GuardError",
     "HostError",
+    "IPAddress",
     "NameNotResolved",
     "PortError",
     "Resolver",
@@ -42,6 +43,7 @@ __all__ = [
     "parse_allow_entry",
     "parse_port",
     "parse_target",
+    "system_resolver",
     "vet_address",
     "vetted_addresses",
 ]
@@ -254,7 +256,7 @@ def vet_address(address: IPAddress) -> str | None:
     return None
 
 
-def _system_resolver(host: str, port: int) -> list[str]:
+def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     seen: dict[str, None] = {}
     for _family, _type, _proto, _name, sockaddr in infos:
@@ -265,7 +267,7 @@ def _system_resolver(host: str, port: int) -> list[str]:
 def _resolve(host: str, port: int, resolver: Resolver | None) -> list[str]:
     # The message never names the host: it reaches the k-anonymity answers (privacy model).
     try:
-        raw = list((resolver or _system_resolver)(host, port))
+        raw = list((resolver or system_resolver)(host, port))
     except socket.gaierror as exc:
         raise NameNotResolved(f"the name does not resolve ({exc.strerror})") from None
     except (OSError, UnicodeError) as exc:

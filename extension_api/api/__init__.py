@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import chain, health, hostprefix, hosts, index, lessons, openapi_view, registry
+from . import chain, health, hostprefix, hosts, index, lessons, openapi_view, registry, scan
 
 __all__ = ["BLUEPRINTS"]
 
@@ -17,5 +17,6 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     chain.bp,
     hosts.bp,
     hostprefix.bp,
+    scan.bp,
     lessons.bp,
 )

@@ -95,12 +95,15 @@ console.log(JSON.stringify({ prefix, direct }));
 """
 
 
-def test_the_extension_reads_the_real_backends_answers(tmp_path: Path) -> None:
+def test_the_extension_reads_the_real_backends_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The extension's client, fed the real backend's /v1/hostprefix and /v1/hosts answers
     (not hand-written fixtures), reaches the backend's verdict in both opt-in modes."""
     node = _node()
     from extension_api import create_app
     from extension_api.demo import affected_intermediate_pem, serve_chain
+    from revlab import main
     from sim.pki import build_hierarchy, seed_article_spec
     from tests.conftest import NOW
 
@@ -111,6 +114,13 @@ def test_the_extension_reads_the_real_backends_answers(tmp_path: Path) -> None:
     client = app.test_client()
     with serve_chain([leaf.pem, affected_intermediate_pem(0)], leaf.key_pem()) as site:
         host_answer = client.get(f"/v1/hosts/127.0.0.1?port={site.port}")
+        # The prefix lookup answers from the scan corpus: an operator's scan feeds it.
+        for var in ("DATABASE_URL", "REVLAB_DATABASE_URL"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("REVLAB_DATA_DIR", str(tmp_path / "data"))
+        (tmp_path / "estate.txt").write_text(f"{site.target}\n")
+        assert main(["scan", str(tmp_path / "estate.txt"), "--allow-private", "--into-db",
+                     "--no-progress", "--out", str(tmp_path / "scan.jsonl")]) == 1
     assert host_answer.json is not None and host_answer.json["verdict"] == "affected"
     digest = __import__("hashlib").sha256(b"127.0.0.1").hexdigest()
     prefix_answer = client.get(f"/v1/hostprefix/{digest[:5]}")

@@ -1,0 +1,251 @@
+"""Benchmark ``revlab scan`` against sslyze and a bare asyncio handshake loop, on loopback.
+
+Starts a farm of real TLS servers (`extension_api.demo.serve_chain`, each on its own address of
+127.0.0.0/8 and its own port, in separate processes), each serving a generated leaf and a real
+2020 intermediate (so every verdict is ``affected``). Then, in one run and at the same
+concurrency:
+
+1. ``revlab scan`` as a user runs it (a subprocess, start-up included) over ``--targets``
+   targets cycling through the farm: targets/s, errors and its peak RSS;
+2. sslyze's certificate-info scan (its own Python API and concurrency limit) over
+   ``--sslyze-targets`` targets: servers/s and errors;
+3. a bare asyncio loop that only does the handshake and reads the served chain: handshakes/s.
+
+Then ``revlab scan`` over ``--memory-targets`` (100,000 by default) for the peak RSS.
+Targets: revlab >= 20 x sslyze, revlab >= 0.5 x the bare loop, zero errors, and the 100,000-
+target run under 300 MB RSS. Exit 1 if one is missed.
+
+sslyze pins ``cryptography<47`` and this project uses a newer one, so sslyze runs from its own
+virtual environment: ``--sslyze-python PATH``, or one made (once, from PyPI) under
+``~/.cache/revlab/bench-sslyze``. ``--no-sslyze`` skips it (its ratio is then not checked).
+
+Run: ``.venv/bin/python benchmarks/bench_scan.py`` (options: ``--sites 64 --concurrency 64
+--targets 20000 --sslyze-targets 300 --memory-targets 100000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from extension_api.demo import affected_intermediate_pem, serve_chain  # noqa: E402
+from sim.pki import build_hierarchy  # noqa: E402
+from tlsscan.fetcher import client_context, served_chain  # noqa: E402
+
+SSLYZE_VENV = Path.home() / ".cache" / "revlab" / "bench-sslyze"
+SSLYZE_SPEC = "sslyze==6.3.1"
+
+_SSLYZE_SCRIPT = """
+import json, sys, time
+from sslyze import (Scanner, ServerScanRequest, ServerNetworkLocation, ScanCommand,
+                    ServerScanStatusEnum, ScanCommandAttemptStatusEnum)
+targets, concurrency = json.load(sys.stdin)
+requests = [ServerScanRequest(server_location=ServerNetworkLocation(host, port, ip_address=host),
+                              scan_commands={ScanCommand.CERTIFICATE_INFO})
+            for host, port in targets]
+started = time.perf_counter()
+# At most `concurrency` connections at a time, as the other two: one per server scan.
+scanner = Scanner(concurrent_server_scans_limit=concurrency,
+                  per_server_concurrent_connections_limit=1)
+scanner.queue_scans(requests)
+ok = errors = 0
+for result in scanner.get_results():
+    done = (result.scan_status == ServerScanStatusEnum.COMPLETED and
+            result.scan_result.certificate_info.status == ScanCommandAttemptStatusEnum.COMPLETED)
+    ok += done
+    errors += not done
+print(json.dumps({"ok": ok, "errors": errors, "seconds": time.perf_counter() - started}))
+"""
+
+
+def _farm(addresses: list[str], pipe: Connection) -> None:
+    """Serve a leaf and a real 2020 intermediate on each address until told to stop."""
+    import datetime as dt
+
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    pki = build_hierarchy({"name": "bench", "certificates": [
+        {"name": "root", "kind": "root"},
+        {"name": "ica", "kind": "intermediate", "issuer": "root"},
+        {"name": "leaf", "kind": "tls_server", "issuer": "ica", "dns_names": ["bench.test"]},
+    ]}, now=now, seed=1)
+    chain = [pki["leaf"].pem, affected_intermediate_pem(0)]
+    with ExitStack() as stack:
+        sites = [stack.enter_context(serve_chain(chain, pki["leaf"].key_pem(), host=a))
+                 for a in addresses]
+        pipe.send([(s.host, s.port) for s in sites])
+        pipe.recv()  # stop
+
+
+def _start_farm(sites: int, processes: int) -> tuple[list[tuple[str, int]], list[Any]]:
+    addresses = [f"127.0.{2 + i // 250}.{2 + i % 250}" for i in range(sites)]
+    context = mp.get_context("fork")
+    targets: list[tuple[str, int]] = []
+    handles = []
+    for k in range(processes):
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_farm, args=(addresses[k::processes], theirs),
+                                  daemon=True)
+        process.start()
+        targets += ours.recv()
+        handles.append((process, ours))
+    return targets, handles
+
+
+def _stop_farm(handles: list[Any]) -> None:
+    for _process, pipe in handles:
+        pipe.send("stop")
+    for process, _ in handles:
+        process.join(10)
+
+
+def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="revlab-bench-") as tmp:
+        listed = Path(tmp) / "targets.txt"
+        with listed.open("w") as handle:
+            for i in range(count):
+                host, port = targets[i % len(targets)]
+                handle.write(f"{host}:{port}\n")
+        out = Path(tmp) / "results.jsonl"
+        command = [sys.executable, "-m", "revlab", "scan", str(listed), "--allow-private",
+                   "--concurrency", str(concurrency), "--timeout", "10", "--no-progress",
+                   "--out", str(out)]
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        verdicts: dict[str, int] = {}
+        kinds: dict[str, int] = {}
+        with out.open() as handle:
+            for line in handle:
+                row = json.loads(line)
+                verdicts[row["verdict"]] = verdicts.get(row["verdict"], 0) + 1
+                if row["error"] is not None:
+                    kinds[row["error"]] = kinds.get(row["error"], 0) + 1
+    return {"targets": count, "seconds": seconds, "rate": count / seconds,
+            "errors": sum(kinds.values()), "error_kinds": kinds, "verdicts": verdicts,
+            "exit": process.returncode, "max_rss_mb": usage.ru_maxrss / 1024}
+
+
+async def _bare_loop(targets: list[tuple[str, int]], count: int, concurrency: int
+                     ) -> dict[str, Any]:
+    context = client_context()
+    loop = asyncio.get_running_loop()
+    work = iter(targets[i % len(targets)] for i in range(count))
+    tally = {"ok": 0, "errors": 0}
+
+    async def worker() -> None:
+        for host, port in work:
+            try:
+                async with asyncio.timeout(10):
+                    transport, _ = await loop.create_connection(
+                        asyncio.Protocol, host, port, ssl=context, server_hostname="")
+                chain = served_chain(transport.get_extra_info("ssl_object"))
+                transport.abort()
+                tally["ok" if chain else "errors"] += 1
+            except (OSError, TimeoutError):
+                tally["errors"] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
+    return {"targets": count, "seconds": seconds, "rate": count / seconds, **tally}
+
+
+def _sslyze_python(args: argparse.Namespace) -> Path:
+    if args.sslyze_python:
+        return Path(args.sslyze_python)
+    python = SSLYZE_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {SSLYZE_VENV} with {SSLYZE_SPEC} (once) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(SSLYZE_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", SSLYZE_SPEC],
+                       check=True)
+    return python
+
+
+def _sslyze(python: Path, targets: list[tuple[str, int]], count: int, concurrency: int
+            ) -> dict[str, Any]:
+    chosen = [targets[i % len(targets)] for i in range(count)]
+    found = subprocess.run([str(python), "-c", _SSLYZE_SCRIPT], input=json.dumps(
+        [chosen, concurrency]), capture_output=True, text=True, check=True, timeout=1800)
+    result: dict[str, Any] = json.loads(found.stdout.strip().splitlines()[-1])
+    result["rate"] = count / result["seconds"]
+    result["targets"] = count
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sites", type=int, default=64, help="TLS servers in the farm")
+    parser.add_argument("--farm-processes", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--targets", type=int, default=20_000, help="targets for the rates")
+    parser.add_argument("--sslyze-targets", type=int, default=300)
+    parser.add_argument("--memory-targets", type=int, default=100_000,
+                        help="targets of the RSS run (0 skips it)")
+    parser.add_argument("--sslyze-python", help="a Python with sslyze installed")
+    parser.add_argument("--no-sslyze", action="store_true")
+    args = parser.parse_args()
+    python = None if args.no_sslyze else _sslyze_python(args)
+    targets, handles = _start_farm(args.sites, args.farm_processes)
+    try:
+        print(f"farm: {len(targets)} TLS servers on 127.0.0.0/8 in {args.farm_processes} "
+              f"processes; concurrency {args.concurrency}", flush=True)
+        bare = asyncio.run(_bare_loop(targets, args.targets, args.concurrency))
+        print(f"bare asyncio loop: {bare['rate']:8.0f} handshakes/s "
+              f"({bare['targets']} in {bare['seconds']:.1f} s, {bare['errors']} errors)",
+              flush=True)
+        scan = _revlab(targets, args.targets, args.concurrency)
+        print(f"revlab scan:       {scan['rate']:8.0f} targets/s "
+              f"({scan['targets']} in {scan['seconds']:.1f} s incl. start-up, "
+              f"errors {scan['error_kinds'] or 0}, verdicts {scan['verdicts']}, "
+              f"peak RSS {scan['max_rss_mb']:.0f} MB)", flush=True)
+        slow = None
+        if python is not None:
+            slow = _sslyze(python, targets, args.sslyze_targets, args.concurrency)
+            print(f"sslyze certinfo:   {slow['rate']:8.1f} servers/s "
+                  f"({slow['targets']} in {slow['seconds']:.1f} s, {slow['errors']} errors)",
+                  flush=True)
+        memory = None
+        if args.memory_targets:
+            memory = _revlab(targets, args.memory_targets, args.concurrency)
+            print(f"revlab scan of {memory['targets']} targets: peak RSS "
+                  f"{memory['max_rss_mb']:.0f} MB, {memory['rate']:.0f} targets/s, "
+                  f"errors {memory['error_kinds'] or 0}", flush=True)
+    finally:
+        _stop_farm(handles)
+    checks = [
+        (f"revlab / bare loop = {scan['rate'] / bare['rate']:.2f} (target >= 0.5)",
+         scan["rate"] >= 0.5 * bare["rate"]),
+        (f"errors: revlab {scan['errors']}, bare {bare['errors']} (target 0)",
+         scan["errors"] == 0 and bare["errors"] == 0),
+    ]
+    if slow is not None:
+        checks.append((f"revlab / sslyze = {scan['rate'] / slow['rate']:.1f} (target >= 20)",
+                       scan["rate"] >= 20 * slow["rate"] and slow["errors"] == 0))
+    if memory is not None:
+        checks.append((f"peak RSS over {memory['targets']} targets = "
+                       f"{memory['max_rss_mb']:.0f} MB (target < 300)",
+                       memory["max_rss_mb"] < 300))
+    for text, ok in checks:
+        print(f"{'ok  ' if ok else 'MISS'} {text}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
