@@ -1,8 +1,8 @@
 """``revlab audit`` as a user waits for it, against a process that only parses the same file.
 
 Run: ``.venv/bin/python benchmarks/bench_audit.py [CORPUS.csv] [--rounds N] [--jobs N]``
-(default: the full CCADB corpus of the developers' data folder, found as the tests find it,
-else the vendored sample). Both sides are whole
+(default: the full CCADB corpus in the developers' data folder named by REVLAB_SHARED, else
+the vendored sample). Both sides are whole
 processes started from scratch, in alternating rounds (the machine's noise hits both alike):
 
 - bare parse: a Python process that reads the CSV, decodes each PEM cell and parses it with
@@ -37,10 +37,10 @@ from cryptography import x509
 
 from sim.audit import audit
 from sim.loader import load_ccadb_csv, record_from_der
-from tests.conftest import SHARED
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT = SHARED / "data/ccadb/AllCertificatePEMsCSVFormat.csv"
+# The developers' data folder, as the tests find it (REVLAB_SHARED); users have the sample only.
+DEFAULT = Path(os.environ.get("REVLAB_SHARED", "/nonexistent")) / "data/ccadb/AllCertificatePEMsCSVFormat.csv"
 SAMPLE = REPO / "tests/data/ccadb_sample.csv"
 
 #: The bare side: only what any audit must do (read, decode, parse), nothing of ours.
