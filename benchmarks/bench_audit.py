@@ -40,7 +40,8 @@ from sim.loader import load_ccadb_csv, record_from_der
 
 REPO = Path(__file__).resolve().parent.parent
 # The developers' data folder, as the tests find it (REVLAB_SHARED); users have the sample only.
-DEFAULT = Path(os.environ.get("REVLAB_SHARED", "/nonexistent")) / "data/ccadb/AllCertificatePEMsCSVFormat.csv"
+_SHARED = Path(os.environ.get("REVLAB_SHARED", "/nonexistent"))
+DEFAULT = _SHARED / "data/ccadb/AllCertificatePEMsCSVFormat.csv"
 SAMPLE = REPO / "tests/data/ccadb_sample.csv"
 
 #: The bare side: only what any audit must do (read, decode, parse), nothing of ours.
