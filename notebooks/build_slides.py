@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime as dt
 import hashlib
 import inspect
 import json
@@ -53,6 +52,8 @@ from nbclient import NotebookClient
 from nbconvert import SlidesExporter
 from traitlets.config import Config
 
+from sim.lessons import LESSON_NOW, LESSON_SEED
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 NODE_MODULES = HERE / "node_modules"
@@ -66,9 +67,8 @@ TALK_TITLES = {
     "en": "Revocation Lab: mass revocation in seven lessons",
     "ja": "Revocation Lab: 7つのレッスンで学ぶ中間CA証明書の一斉失効",
 }
-#: The fixed "now" and seed of the lessons (each notebook states them too).
-NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-SEED = 2026
+#: The lessons' fixed "now" and seed (sim/lessons.py; each notebook reads them there too).
+NOW, SEED = LESSON_NOW, LESSON_SEED
 #: Figure exports: pixels per inch, so that SLIDE_SIZE gives 1600 x 900 px.
 DPI = 100
 

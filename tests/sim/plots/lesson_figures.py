@@ -7,7 +7,6 @@ all of them, in English and in Japanese. The data are computed once per test ses
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache, partial
@@ -15,9 +14,10 @@ from typing import Any
 
 from matplotlib.axes import Axes
 
-#: The lessons' fixed "now" and seed (each notebook states them).
-NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-SEED = 2026
+from sim.lessons import LESSON_NOW, LESSON_SEED
+
+#: The lessons' fixed "now" and seed (sim/lessons.py, which the notebooks read too).
+NOW, SEED = LESSON_NOW, LESSON_SEED
 
 #: Lesson 1's dropdown: each break's title and the marks its figure draws.
 BREAKS: dict[str, dict[str, str]] = {
