@@ -61,7 +61,7 @@ def test_notebook_states_now_and_names_its_sources(path: Path) -> None:
     # The reader sees the date; the code takes it (and the seed) from the one place.
     assert LESSON_NOW.date().isoformat() in prose
     assert "from sim.lessons import LESSON_NOW as NOW, LESSON_SEED as SEED" in code
-    assert "dt.datetime(" not in code and "SEED = " not in code
+    assert "NOW = " not in code and "SEED = " not in code
     assert "Sources:" in prose and "https://" in prose
 
 
