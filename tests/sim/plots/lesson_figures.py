@@ -68,7 +68,7 @@ def _data() -> dict[str, Any]:
     )
     widget = replace(
         base, mix=mix, ari=False, revocation_days=dict.fromkeys(base.revocation_days, 7.0),
-        deadlines={"chosen revocation day": 7, "BR 4.9.1.2: 7 days": 7},
+        deadlines={"chosen revocation day": 7, "BR 1.7.0 §4.9.1.2: 7 days": 7},
     )  # fmt: skip
     dv = next(
         i for i in staged.revocation_days.index if i.startswith("GlobalSign RSA DV SSL CA 2018")
