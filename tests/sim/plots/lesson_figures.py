@@ -52,6 +52,7 @@ def _data() -> dict[str, Any]:
     from sim.blast import blast_radius
     from sim.calibration import fit_all, model_curve
     from sim.exposure import browser_mix, mechanism_table, timeline_exposure
+    from sim.holdout import held_out
     from sim.incident import ocsp_eku_2020, simulate
     from sim.intermediates import kinds_by_ca, load_hierarchy_2020
     from sim.lifetimes import LIFETIMES, compare_lifetimes
@@ -82,6 +83,7 @@ def _data() -> dict[str, Any]:
         "staged": staged,
         "widget": simulate(widget, n=n, seed=SEED, mode="cohort"),
         "calibration": [(f, *model_curve(f)) for f in fit_all()],
+        "heldout": held_out(fit_all()),
         "responders": _responders(),
         "lifetimes": compare_lifetimes(LIFETIMES),
         "lifetimes_widget": compare_lifetimes(
@@ -105,7 +107,7 @@ def _break(title: str, ax: Axes, lang: str) -> Axes:
 def lesson_figures() -> dict[str, Draw]:
     """The lessons' figures by ``<lesson>-<name>`` (the names of ``build/figures``)."""
     from sim.plots.blast import plot_blast_by_ca, plot_blast_hierarchy
-    from sim.plots.calibration import plot_calibration
+    from sim.plots.calibration import plot_calibration, plot_heldout
     from sim.plots.hierarchy import plot_certificate_tree, plot_kinds_by_ca, plot_subtree
     from sim.plots.lifetimes import plot_attrition, plot_renewal_cost
     from sim.plots.mechanisms import (
@@ -146,6 +148,7 @@ def lesson_figures() -> dict[str, Draw]:
         "04-timeline-widget": lambda ax, lang: plot_timeline(d()["widget"], ax=ax, lang=lang),
         "04-calibration": lambda ax, lang: plot_calibration(
             d()["calibration"], ax=ax, lang=lang),
+        "04-heldout": lambda ax, lang: plot_heldout(d()["heldout"], ax=ax, lang=lang),
         "05-attrition": lambda ax, lang: plot_attrition(d()["lifetimes"], ax=ax, lang=lang),
         "05-renewal-cost": lambda ax, lang: plot_renewal_cost(
             d()["lifetimes"], ax=ax, lang=lang),
