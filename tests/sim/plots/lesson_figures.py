@@ -1,8 +1,9 @@
 """Every figure the lessons draw, with the arguments the lessons pass (one place for the tests).
 
 Each entry mirrors a plotting call in ``notebooks/*.ipynb`` (including each widget's initial
-state) and in ``notebooks/build_slides.py``; the figure checks of ``sim.plots.checks`` run on
-all of them, in English and in Japanese. The data are computed once per test session.
+state; the slides re-save the lessons' own tagged figures); the figure checks of
+``sim.plots.checks`` run on all of them, in English and in Japanese. The data are computed once
+per test session.
 """
 
 from __future__ import annotations
