@@ -30,11 +30,13 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import selectors
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -42,12 +44,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from extension_api.demo import affected_intermediate_pem, serve_chain  # noqa: E402
+from extension_api.demo import affected_intermediate_pem  # noqa: E402
 from sim.pki import build_hierarchy  # noqa: E402
 from tlsscan.fetcher import client_context, served_chain  # noqa: E402
 
 SSLYZE_VENV = Path.home() / ".cache" / "revlab" / "bench-sslyze"
 SSLYZE_SPEC = "sslyze==6.3.1"
+#: Seconds after which the farm drops a connection whose handshake has not completed.
+_FARM_STALE = 30.0
 
 _SSLYZE_SCRIPT = """
 import json, sys, time
@@ -72,8 +76,8 @@ print(json.dumps({"ok": ok, "errors": errors, "seconds": time.perf_counter() - s
 """
 
 
-def _farm(addresses: list[str], pipe: Connection) -> None:
-    """Serve a leaf and a real 2020 intermediate on each address until told to stop."""
+def _farm_context() -> ssl.SSLContext:
+    """The farm's server context: a generated EC P-256 leaf and a real 2020 intermediate."""
     import datetime as dt
 
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -82,12 +86,89 @@ def _farm(addresses: list[str], pipe: Connection) -> None:
         {"name": "ica", "kind": "intermediate", "issuer": "root"},
         {"name": "leaf", "kind": "tls_server", "issuer": "ica", "dns_names": ["bench.test"]},
     ]}, now=now, seed=1)
-    chain = [pki["leaf"].pem, affected_intermediate_pem(0)]
-    with ExitStack() as stack:
-        sites = [stack.enter_context(serve_chain(chain, pki["leaf"].key_pem(), host=a))
-                 for a in addresses]
-        pipe.send([(s.host, s.port) for s in sites])
-        pipe.recv()  # stop
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # the real intermediate is SHA-1 signed
+    # No session tickets: no client here resumes, and minting them is server work that none of
+    # the three clients asks for (they all close after the handshake).
+    context.options |= ssl.OP_NO_TICKET
+    context.num_tickets = 0
+    with tempfile.TemporaryDirectory(prefix="revlab-bench-farm-") as tmp:
+        chain, key = Path(tmp) / "chain.pem", Path(tmp) / "key.pem"
+        chain.write_bytes(pki["leaf"].pem + affected_intermediate_pem(0))
+        key.write_bytes(pki["leaf"].key_pem())
+        context.load_cert_chain(chain, key)
+    return context
+
+
+def _farm(addresses: list[str], pipe: Connection) -> None:
+    """Serve the chain on each address until told to stop: one selectors loop, no threads.
+
+    Each site is a non-blocking listener; each accepted connection a non-blocking TLS socket
+    driven through its handshake by the loop and closed as soon as the handshake completes
+    (or fails). A connection stuck longer than `_FARM_STALE` seconds is dropped.
+    """
+    context = _farm_context()
+    selector = selectors.DefaultSelector()
+    listeners = []
+    for address in addresses:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, 0))
+        listener.listen(4096)
+        listener.setblocking(False)
+        selector.register(listener, selectors.EVENT_READ)
+        listeners.append(listener)
+    selector.register(pipe, selectors.EVENT_READ)
+    pipe.send([listener.getsockname() for listener in listeners])
+    started: dict[ssl.SSLSocket, float] = {}
+
+    def drop(tls: ssl.SSLSocket) -> None:
+        selector.unregister(tls)
+        del started[tls]
+        tls.close()  # no close_notify: every client drops the connection after the handshake
+
+    def step(tls: ssl.SSLSocket) -> None:
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            selector.modify(tls, selectors.EVENT_READ)
+        except ssl.SSLWantWriteError:
+            selector.modify(tls, selectors.EVENT_WRITE)
+        except (ssl.SSLError, OSError):
+            drop(tls)
+        else:
+            drop(tls)
+
+    sweep = time.monotonic() + _FARM_STALE
+    while True:
+        for key, _events in selector.select(timeout=1.0):
+            ready = key.fileobj
+            if isinstance(ready, ssl.SSLSocket):  # a handshake in progress
+                step(ready)
+            elif isinstance(ready, socket.socket):  # a listener: accept all that wait
+                while True:
+                    try:
+                        conn, _ = ready.accept()
+                    except OSError:  # BlockingIOError: none left; EMFILE: clients retry
+                        break
+                    conn.setblocking(False)
+                    tls = context.wrap_socket(conn, server_side=True,
+                                              do_handshake_on_connect=False)
+                    started[tls] = time.monotonic()
+                    selector.register(tls, selectors.EVENT_READ)
+                    step(tls)
+            else:  # the pipe: stop
+                for tls in list(started):
+                    drop(tls)
+                for listener in listeners:
+                    listener.close()
+                return
+        now = time.monotonic()
+        if now >= sweep:
+            sweep = now + _FARM_STALE
+            for tls, since in list(started.items()):
+                if now - since > _FARM_STALE:
+                    drop(tls)
 
 
 def _start_farm(sites: int, processes: int) -> tuple[list[tuple[str, int]], list[Any]]:
