@@ -193,7 +193,8 @@ def _stop_farm(handles: list[Any]) -> None:
         process.join(10)
 
 
-def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int) -> dict[str, Any]:
+def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int, processes: int = 1
+            ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="revlab-bench-") as tmp:
         listed = Path(tmp) / "targets.txt"
         with listed.open("w") as handle:
@@ -203,6 +204,7 @@ def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int) -> dic
         out = Path(tmp) / "results.jsonl"
         command = [sys.executable, "-m", "revlab", "scan", str(listed), "--allow-private",
                    "--concurrency", str(concurrency), "--timeout", "10", "--no-progress",
+                   "--processes", str(processes),
                    "--out", str(out)]
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
@@ -279,6 +281,9 @@ def main() -> int:
     parser.add_argument("--sslyze-targets", type=int, default=300)
     parser.add_argument("--memory-targets", type=int, default=100_000,
                         help="targets of the RSS run (0 skips it)")
+    parser.add_argument("--revlab-processes", type=int, default=1,
+                        help="revlab scan --processes (default 1: one process, as the bare "
+                        "loop and sslyze; the concurrency is shared out, not multiplied)")
     parser.add_argument("--sslyze-python", help="a Python with sslyze installed")
     parser.add_argument("--no-sslyze", action="store_true")
     args = parser.parse_args()
@@ -286,12 +291,16 @@ def main() -> int:
     targets, handles = _start_farm(args.sites, args.farm_processes)
     try:
         print(f"farm: {len(targets)} TLS servers on 127.0.0.0/8 in {args.farm_processes} "
-              f"processes; concurrency {args.concurrency}", flush=True)
+              f"processes (one selectors loop each, no threads, no session tickets); "
+              f"concurrency {args.concurrency} for every client; {os.cpu_count()} CPUs shared "
+              f"by the farm and the client under test (the clients run one after another); "
+              f"revlab scan in {args.revlab_processes} process(es), the bare loop in 1, "
+              f"sslyze in 1 (its threads)", flush=True)
         bare = asyncio.run(_bare_loop(targets, args.targets, args.concurrency))
         print(f"bare asyncio loop: {bare['rate']:8.0f} handshakes/s "
               f"({bare['targets']} in {bare['seconds']:.1f} s, {bare['errors']} errors)",
               flush=True)
-        scan = _revlab(targets, args.targets, args.concurrency)
+        scan = _revlab(targets, args.targets, args.concurrency, args.revlab_processes)
         print(f"revlab scan:       {scan['rate']:8.0f} targets/s "
               f"({scan['targets']} in {scan['seconds']:.1f} s incl. start-up, "
               f"errors {scan['error_kinds'] or 0}, verdicts {scan['verdicts']}, "
@@ -304,7 +313,8 @@ def main() -> int:
                   flush=True)
         memory = None
         if args.memory_targets:
-            memory = _revlab(targets, args.memory_targets, args.concurrency)
+            memory = _revlab(targets, args.memory_targets, args.concurrency,
+                             args.revlab_processes)
             print(f"revlab scan of {memory['targets']} targets: peak RSS "
                   f"{memory['max_rss_mb']:.0f} MB, {memory['rate']:.0f} targets/s, "
                   f"errors {memory['error_kinds'] or 0}", flush=True)
