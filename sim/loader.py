@@ -26,11 +26,10 @@ import hashlib
 import io
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, Self, TypeVar, overload
 
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
@@ -87,6 +86,36 @@ _PEM_RE = re.compile(
     re.DOTALL,
 )
 _ERROR_MAX = 240
+_T = TypeVar("_T")
+
+
+class _Lazy(Generic[_T]):
+    """`functools.cached_property` without its per-instance lock (Python 3.11 takes an RLock
+    on every first access: several microseconds for each of a record's lazy fields).
+
+    A non-data descriptor: the first access stores the value in the instance's ``__dict__``,
+    which later accesses read directly. Python 3.12 dropped the lock the same way.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+    def __get__(self, instance: object, owner: type | None = None) -> Self | _T:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
+
 
 @dataclass(frozen=True)
 class CertRecord:
@@ -127,23 +156,23 @@ class CertRecord:
         """Whether the certificate was parsed."""
         return self.error is None
 
-    @cached_property
+    @_Lazy
     def not_before(self) -> dt.datetime | None:
         """Start of validity (UTC); None for an unparseable certificate."""
         return None if self.certificate is None else self.certificate.not_valid_before_utc
 
-    @cached_property
+    @_Lazy
     def not_after(self) -> dt.datetime | None:
         """End of validity (UTC); None for an unparseable certificate."""
         return None if self.certificate is None else self.certificate.not_valid_after_utc
 
-    @cached_property
+    @_Lazy
     def ski(self) -> str | None:
         """subjectKeyIdentifier, hex."""
         value = self._extension(x509.SubjectKeyIdentifier)
         return None if value is None else value.digest.hex()
 
-    @cached_property
+    @_Lazy
     def aki(self) -> str | None:
         """authorityKeyIdentifier keyIdentifier, hex (it names the issuer's key)."""
         value = self._extension(x509.AuthorityKeyIdentifier)
@@ -151,7 +180,7 @@ class CertRecord:
             return None
         return value.key_identifier.hex()
 
-    @cached_property
+    @_Lazy
     def dns_names(self) -> tuple[str, ...]:
         """dNSName SANs."""
         value = self._extension(x509.SubjectAlternativeName)
@@ -165,17 +194,17 @@ class CertRecord:
         except x509.ExtensionNotFound:
             return None
 
-    @cached_property
+    @_Lazy
     def subject(self) -> str:
         """The subject, RFC 4514 (empty for an unparseable certificate)."""
         return self._names[1]
 
-    @cached_property
+    @_Lazy
     def issuer(self) -> str:
         """The issuer, RFC 4514 (empty for an unparseable certificate)."""
         return self._names[0]
 
-    @cached_property
+    @_Lazy
     def _names(self) -> tuple[str, str]:
         if self.certificate is None:
             return "", ""
@@ -189,7 +218,7 @@ class CertRecord:
             _render(self.certificate, "subject") if subject is None else subject,
         )
 
-    @cached_property
+    @_Lazy
     def spki_sha256(self) -> str | None:
         """SHA-256 of the SubjectPublicKeyInfo DER: the same key gives the same value."""
         if self.der is None:
