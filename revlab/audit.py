@@ -6,8 +6,10 @@ has an ERROR or FATAL finding, 1 when one has, 2 on a usage or input error, incl
 which no certificate was found at all.
 
 Large inputs are audited by several worker processes (``--jobs``): the parent splits the files
-into certificates (`sim.loader.pending_certificates`, cheap) and sends them in slices to the
-workers, which parse, audit and render them; it writes their output in input order.
+into certificates (`sim.loader.pending_certificates`, cheap), then starts the workers, which
+parse, audit and render them slice by slice; it writes their output in input order. Where
+workers are forked (Linux), they inherit the split certificates and are sent only which slice
+to audit; elsewhere the slices themselves are sent.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import gc
 import io
 import itertools
 import json
-import multiprocessing
 import os
 import sys
 from collections import Counter
@@ -38,12 +39,9 @@ HELP = "audit certificates (PEM, DER, CCADB CSV) for dangerous OCSP and lifetime
 
 #: Below this many certificates one process is faster than starting workers.
 _PARALLEL_MIN = 400
-#: Certificates per slice a worker audits: small enough that the first slices start while the
-#: parent still splits the input, and that a slice's records are freed soon; large enough that
-#: sending slices costs little.
+#: Certificates per slice a worker audits: small enough that the workers share the work evenly
+#: and that a slice's records are freed soon; large enough that a slice costs little to send.
 _SLICE = 500
-#: fork where there is one (Linux): a worker starts in a millisecond with the modules loaded.
-_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 _TABLE_HEADER = ("sha256", "worst", "subject", "findings")
 _CSV_HEADER = ("source", "sha256", "subject", "code", "severity", "message")
 
@@ -140,16 +138,18 @@ def _json_item(result: AuditResult) -> str:
     """
     r = result.record
     s = _string
-    ekus = (
-        "[\n      " + ",\n      ".join([s(e) for e in r.ekus]) + "\n    ]" if r.ekus else "[]"
-    )
+    ekus = "[\n      " + ",\n      ".join([s(e) for e in r.ekus]) + "\n    ]" if r.ekus else "[]"
     if result.findings:
         findings = (
             "[\n      "
             + ",\n      ".join(
                 [
-                    '{\n        "code": ' + s(f.code) + ',\n        "severity": '
-                    + s(f.severity.name) + ',\n        "message": ' + s(f.message)
+                    '{\n        "code": '
+                    + s(f.code)
+                    + ',\n        "severity": '
+                    + s(f.severity.name)
+                    + ',\n        "message": '
+                    + s(f.message)
                     + "\n      }"
                     for f in result.findings
                 ]
@@ -158,7 +158,7 @@ def _json_item(result: AuditResult) -> str:
         )
     else:
         findings = "[]"
-    not_before, not_after = r.not_before, r.not_after
+    not_before, not_after = r.validity_iso
     return "".join(
         [
             '  {\n    "source": ',
@@ -170,9 +170,9 @@ def _json_item(result: AuditResult) -> str:
             ',\n    "issuer": ',
             s(r.issuer),
             ',\n    "not_before": ',
-            s(not_before.isoformat()) if not_before else "null",
+            "null" if not_before is None else s(not_before),
             ',\n    "not_after": ',
-            s(not_after.isoformat()) if not_after else "null",
+            "null" if not_after is None else s(not_after),
             ',\n    "is_ca": ',
             ("true" if r.is_ca else "false") if r.ok else "null",
             ',\n    "ekus": ',
@@ -227,30 +227,66 @@ def _render_part(results: Sequence[AuditResult], fmt: str) -> _Part:
 
 _Task = tuple[list[tuple[str, "bytes | str", str, str]], str]
 
+#: The certificates forked workers audit: set by the parent just before it forks them, so
+#: each worker inherits them (copy-on-write) and is only told which slice to audit.
+_INHERITED: list[PendingCertificate] = []
+
 
 def _audit_task(task: _Task) -> _Part:
-    """A worker's job: one slice of certificates, sent as plain tuples (cheap to pickle)."""
+    """A spawned worker's job: one slice of certificates, sent as plain tuples."""
     rows, fmt = task
     return _audit_part([PendingCertificate.from_tuple(row) for row in rows], fmt)
+
+
+def _audit_slice(task: tuple[int, int, str]) -> _Part:
+    """A forked worker's job: the slice ``[start, stop)`` of the certificates it inherited."""
+    start, stop, fmt = task
+    return _audit_part(_INHERITED[start:stop], fmt)
 
 
 def _parts(items: Iterator[PendingCertificate], fmt: str, jobs: int) -> Iterator[_Part]:
     """The audited input, slice by slice, in input order.
 
-    The parent splits the files into certificates while the workers audit the slices already
-    sent: `Pool.imap` reads the slices from a generator in a thread of its own.
+    With ``jobs`` > 1 the parent splits the whole input first (a small part of the work). Where
+    workers can be forked, it then audits the first share of the certificates itself while
+    ``jobs - 1`` workers audit the rest: the parent is one of the ``jobs`` processes rather
+    than a dispatcher beside them. (Feeding every certificate through a pipe from a thread
+    that split the input while other threads read the results cost the parent as much CPU as
+    it saved, and the workers waited on it.)
     """
     head = list(itertools.islice(items, _PARALLEL_MIN))
     if jobs == 1 or len(head) < _PARALLEL_MIN:
         for piece in _batched(itertools.chain(head, items), _SLICE):
             yield _audit_part(piece, fmt)
         return
-    tasks = (
-        ([item.as_tuple() for item in piece], fmt)
-        for piece in _batched(itertools.chain(head, items), _SLICE)
-    )
-    with multiprocessing.get_context(_START_METHOD).Pool(jobs) as pool:
-        yield from pool.imap(_audit_task, tasks)
+    import multiprocessing  # only here: importing it costs every run a noticeable start-up
+
+    global _INHERITED
+    every = head + list(items)
+    del head
+    if "fork" not in multiprocessing.get_all_start_methods():
+        tasks = [
+            ([item.as_tuple() for item in every[start : start + _SLICE]], fmt)
+            for start in range(0, len(every), _SLICE)
+        ]
+        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+            yield from pool.imap(_audit_task, tasks)
+        return
+    # The parent's share is a little smaller than the workers': it also writes the output.
+    own = len(every) * 9 // (10 * jobs)
+    slices = [
+        (start, min(start + _SLICE, len(every)), fmt) for start in range(own, len(every), _SLICE)
+    ]
+    _INHERITED = every
+    try:
+        # fork: a worker starts in a millisecond, with the modules loaded and the input split.
+        with multiprocessing.get_context("fork").Pool(jobs - 1) as pool:
+            theirs = pool.imap(_audit_slice, slices)
+            for piece in _batched(every[:own], _SLICE):
+                yield _audit_part(piece, fmt)
+            yield from theirs
+    finally:
+        _INHERITED = []
 
 
 def _batched(items: Iterable[PendingCertificate], size: int) -> Iterator[list[PendingCertificate]]:

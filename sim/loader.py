@@ -38,11 +38,12 @@ from cryptography.x509.oid import ExtensionOID
 from sim.der import (
     DerError,
     basic_constraints_ca,
-    certificate_names,
+    certificate_names_and_validity,
     certificate_spki,
     certificate_tbs,
     eku_oids,
     raw_extensions,
+    validity_isoformat,
 )
 from sim.errors import LoadError
 from sim.formats import InputFormat, detect_format
@@ -205,13 +206,39 @@ class CertRecord:
         return self._names[0]
 
     @_Lazy
+    def validity_iso(self) -> tuple[str | None, str | None]:
+        """notBefore and notAfter as ``datetime.isoformat`` prints them (None, None for an
+        unparseable certificate).
+
+        Read from the DER's text where it is in RFC 5280's plain form, which is quicker than
+        building the datetimes; from `not_before` and `not_after` otherwise.
+        """
+        if self.certificate is None:
+            return None, None
+        fields = self._tbs_fields
+        iso = None if fields is None else validity_isoformat(fields[1])
+        if iso is not None:
+            return iso
+        not_before, not_after = self.not_before, self.not_after
+        return (
+            not_before.isoformat() if not_before else None,
+            not_after.isoformat() if not_after else None,
+        )
+
+    @_Lazy
+    def _tbs_fields(self) -> tuple[bytes, bytes, bytes] | None:
+        # Issuer, validity content and subject, from one walk of the DER; None if unreadable.
+        try:
+            return certificate_names_and_validity(self.der or b"")
+        except DerError:
+            return None
+
+    @_Lazy
     def _names(self) -> tuple[str, str]:
         if self.certificate is None:
             return "", ""
-        try:
-            raw = certificate_names(certificate_tbs(self.der or b""))
-        except DerError:
-            raw = (b"", b"")
+        fields = self._tbs_fields
+        raw = (b"", b"") if fields is None else (fields[0], fields[2])
         issuer, subject = (rfc4514_name(name) if name else None for name in raw)
         return (
             _render(self.certificate, "issuer") if issuer is None else issuer,
