@@ -321,40 +321,28 @@ def validity_isoformat(validity: bytes) -> tuple[str, str] | None:
     Only the text is rearranged: the caller vouches that the dates are real ones (the
     certificate parsed). None for anything else, so that the caller asks the parser.
     """
+    text = validity.decode("latin-1")  # one character per byte: positions stay the same
+    if not text.isascii():  # then isdigit() means 0-9 only
+        return None
     out = []
     pos = 0
     for _ in range(2):
-        if pos + 2 > len(validity):
-            return None
-        tag, length = validity[pos], validity[pos + 1]
-        text = validity[pos + 2 : pos + 2 + length]
-        pos += 2 + length
-        if len(text) != length or not text[:-1].isdigit() or text[-1:] != b"Z":
-            return None
-        if tag == 0x17 and length == 13:
-            year = (b"19" if text[:2] >= b"50" else b"20") + text[:2]
-            rest = text[2:]
-        elif tag == 0x18 and length == 15:
-            year, rest = text[:4], text[4:]
+        tag, length = text[pos : pos + 1], text[pos + 1 : pos + 2]
+        if tag == "\x17" and length == "\x0d":  # UTCTime, 13 characters
+            year = text[pos + 2 : pos + 4]
+            year = ("19" if year >= "50" else "20") + year
+            pos += 4
+        elif tag == "\x18" and length == "\x0f":  # GeneralizedTime, 15 characters
+            year = text[pos + 2 : pos + 6]
+            pos += 6
         else:
             return None
-        out.append(
-            (
-                year
-                + b"-"
-                + rest[0:2]
-                + b"-"
-                + rest[2:4]
-                + b"T"
-                + rest[4:6]
-                + b":"
-                + rest[6:8]
-                + b":"
-                + rest[8:10]
-                + b"+00:00"
-            ).decode("ascii")
-        )
-    if pos != len(validity):
+        rest = text[pos : pos + 11]
+        if not (year.isdigit() and rest[:10].isdigit() and rest[10:] == "Z"):
+            return None
+        out.append(f"{year}-{rest[0:2]}-{rest[2:4]}T{rest[4:6]}:{rest[6:8]}:{rest[8:10]}+00:00")
+        pos += 11
+    if pos != len(text):
         return None
     return out[0], out[1]
 
