@@ -409,6 +409,9 @@ def _broken(source: str, reason: str) -> PendingCertificate:
 
 
 def _from_base64(body: bytes | str, where: str, empty: str) -> CertRecord:
+    der = _plain_base64(body)
+    if der is not None:
+        return record_from_der(der, where) if der else _unparseable(where, None, empty)
     # Whitespace inside a PEM body (line breaks, blank lines of CCADB cells) is not data.
     text = "".join(body.split()) if isinstance(body, str) else b"".join(body.split())
     try:
@@ -418,6 +421,28 @@ def _from_base64(body: bytes | str, where: str, empty: str) -> CertRecord:
     if not der:
         return _unparseable(where, None, empty)
     return record_from_der(der, where)
+
+
+def _plain_base64(body: bytes | str) -> bytes | None:
+    """The bytes of a body whose only whitespace is line breaks, and is valid base64; else None.
+
+    The common case, quicker than splitting the body on whitespace: for such a body the strict
+    decoding below gives what `_from_base64`'s general path gives, and for any other body it
+    fails (or the body is not ASCII), and the general path decides, with its own message.
+    """
+    if isinstance(body, str):
+        if not body.isascii():
+            return None
+        text = body.encode("ascii")
+    else:
+        text = body
+    text = text.replace(b"\n", b"")
+    if b"\r" in text:
+        text = text.replace(b"\r", b"")
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        return None
 
 
 def _pem_blocks(data: bytes, source: str) -> Iterator[PendingCertificate]:
