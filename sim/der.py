@@ -297,8 +297,14 @@ def certificate_names_and_validity(der: bytes) -> tuple[bytes, bytes, bytes]:
     found: list[bytes] = []
     index = 0
     # Only the first fields: [0] version, serial, signature, issuer, validity, subject.
+    size = len(der)
     while pos < end and len(found) < 3:
-        field_tag, cstart, cend = _read_tlv(der, pos)
+        length = der[pos + 1] if pos + 2 <= size else 0x80
+        if length < 0x80 and der[pos] & 0x1F != 0x1F and pos + 2 + length <= size:
+            # A short-form TLV (serial, algorithm, validity) read inline: what _read_tlv does.
+            field_tag, cstart, cend = der[pos], pos + 2, pos + 2 + length
+        else:
+            field_tag, cstart, cend = _read_tlv(der, pos)
         if cend > end:  # what reading inside the TBSCertificate's own bytes would refuse
             raise DerError("DER length runs past the end of the data")
         if not (index == 0 and field_tag == 0xA0):
