@@ -212,9 +212,11 @@ def _render_part(results: Sequence[AuditResult], fmt: str) -> _Part:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     for result in results:
-        if result.worst is not None:
-            part.worst[result.worst.name] += 1
-        part.ocsp_cas += "ca.ocsp_signing_eku" in result.codes
+        if result.findings:  # most certificates have none: skip worst and codes then
+            worst = result.worst
+            if worst is not None:
+                part.worst[worst.name] += 1
+            part.ocsp_cas += "ca.ocsp_signing_eku" in result.codes
         if fmt == "json":
             pieces.append(_json_item(result))
         elif fmt == "csv":
