@@ -6,8 +6,10 @@ has an ERROR or FATAL finding, 1 when one has, 2 on a usage or input error, incl
 which no certificate was found at all.
 
 Large inputs are audited by several worker processes (``--jobs``): the parent splits the files
-into certificates (`sim.loader.pending_certificates`, cheap) and sends them in slices to the
-workers, which parse, audit and render them; it writes their output in input order.
+into certificates (`sim.loader.pending_certificates`, cheap), then starts the workers, which
+parse, audit and render them slice by slice; it writes their output in input order. Where
+workers are forked (Linux), they inherit the split certificates and are sent only which slice
+to audit; elsewhere the slices themselves are sent.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import gc
 import io
 import itertools
 import json
-import multiprocessing
 import os
+import pickle
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,12 +41,9 @@ HELP = "audit certificates (PEM, DER, CCADB CSV) for dangerous OCSP and lifetime
 
 #: Below this many certificates one process is faster than starting workers.
 _PARALLEL_MIN = 400
-#: Certificates per slice a worker audits: small enough that the first slices start while the
-#: parent still splits the input, and that a slice's records are freed soon; large enough that
-#: sending slices costs little.
+#: Certificates per slice a worker audits: small enough that the workers share the work evenly
+#: and that a slice's records are freed soon; large enough that a slice costs little to send.
 _SLICE = 500
-#: fork where there is one (Linux): a worker starts in a millisecond with the modules loaded.
-_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 _TABLE_HEADER = ("sha256", "worst", "subject", "findings")
 _CSV_HEADER = ("source", "sha256", "subject", "code", "severity", "message")
 
@@ -53,6 +53,23 @@ def _cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _idle_cpus() -> int:
+    """The CPUs no other process is running on right now (at least 1): the default ``--jobs``.
+
+    On a busy machine a worker finds no idle CPU: it only adds the cost of starting it and of
+    sending its results back, and slows the parent down. Linux says how many processes are
+    runnable at this instant (``/proc/loadavg``, this one included); elsewhere every CPU
+    counts as idle.
+    """
+    cpus = _cpu_count()
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            running = int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return cpus
+    return max(1, min(cpus, cpus - (running - 1)))
 
 
 def _jobs(text: str) -> int:
@@ -85,10 +102,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
         type=_jobs,
-        default=_cpu_count(),
+        default=None,
         metavar="N",
-        help="worker processes for large inputs (default: the number of CPUs, here "
-        f"{_cpu_count()}); the output is in input order whatever N is",
+        help="processes for large inputs (default: the CPUs that are idle when the audit "
+        f"starts, at most the {_cpu_count()} here); the output is in input order whatever N is",
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -132,36 +149,58 @@ class _Part:
 _string = json.encoder.encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses
 
 
-def _json_value(value: Any, indent: str) -> str:
-    """``value`` as ``json.dumps(value, indent=2, ensure_ascii=False)`` prints it at ``indent``.
-
-    For the plain values of `result_json` (str, None, bool, int, lists and dicts of them), at a
-    fraction of the cost of json's pure-Python indenting encoder: on a corpus of ten thousand
-    certificates that encoder took longer than parsing them. A test holds the output to
-    ``json.dumps``'s, byte for byte.
-    """
-    if isinstance(value, str):
-        return _string(value)
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    inner = indent + "  "
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = (f"{inner}{_string(k)}: {_json_value(v, inner)}" for k, v in value.items())
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    if not value:
-        return "[]"
-    return "[\n" + ",\n".join(inner + _json_value(v, inner) for v in value) + "\n" + indent + "]"
-
-
 def _json_item(result: AuditResult) -> str:
-    # The item as `json.dump(items, indent=2)` prints it inside the top-level list.
-    return "  " + _json_value(result_json(result), "  ")
+    """`result_json` as `json.dump(items, indent=2)` prints it inside the top-level list.
+
+    Written out field by field (the same bytes as ``_json_value(result_json(result))``, which
+    a test holds it to): no dict, no recursion, for ten thousand certificates.
+    """
+    r = result.record
+    s = _string
+    ekus = "[\n      " + ",\n      ".join([s(e) for e in r.ekus]) + "\n    ]" if r.ekus else "[]"
+    if result.findings:
+        findings = (
+            "[\n      "
+            + ",\n      ".join(
+                [
+                    '{\n        "code": '
+                    + s(f.code)
+                    + ',\n        "severity": '
+                    + s(f.severity.name)
+                    + ',\n        "message": '
+                    + s(f.message)
+                    + "\n      }"
+                    for f in result.findings
+                ]
+            )
+            + "\n    ]"
+        )
+    else:
+        findings = "[]"
+    not_before, not_after = r.validity_iso
+    return "".join(
+        [
+            '  {\n    "source": ',
+            s(r.source),
+            ',\n    "sha256": ',
+            "null" if r.sha256 is None else s(r.sha256),
+            ',\n    "subject": ',
+            s(r.subject),
+            ',\n    "issuer": ',
+            s(r.issuer),
+            ',\n    "not_before": ',
+            "null" if not_before is None else s(not_before),
+            ',\n    "not_after": ',
+            "null" if not_after is None else s(not_after),
+            ',\n    "is_ca": ',
+            ("true" if r.is_ca else "false") if r.ok else "null",
+            ',\n    "ekus": ',
+            ekus,
+            ',\n    "findings": ',
+            findings,
+            "\n  }",
+        ]
+    )
 
 
 def _table_row(result: AuditResult) -> list[str]:
@@ -192,9 +231,11 @@ def _render_part(results: Sequence[AuditResult], fmt: str) -> _Part:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     for result in results:
-        if result.worst is not None:
-            part.worst[result.worst.name] += 1
-        part.ocsp_cas += "ca.ocsp_signing_eku" in result.codes
+        if result.findings:  # most certificates have none: skip worst and codes then
+            worst = result.worst
+            if worst is not None:
+                part.worst[worst.name] += 1
+            part.ocsp_cas += "ca.ocsp_signing_eku" in result.codes
         if fmt == "json":
             pieces.append(_json_item(result))
         elif fmt == "csv":
@@ -207,30 +248,88 @@ def _render_part(results: Sequence[AuditResult], fmt: str) -> _Part:
 
 _Task = tuple[list[tuple[str, "bytes | str", str, str]], str]
 
+#: The certificates forked workers audit, and the folder they write each slice's output to:
+#: set by the parent just before it forks them, so each worker inherits them (copy-on-write)
+#: and is only told which slice to audit.
+_INHERITED: list[PendingCertificate] = []
+_OUTPUT_DIR = ""
+
 
 def _audit_task(task: _Task) -> _Part:
-    """A worker's job: one slice of certificates, sent as plain tuples (cheap to pickle)."""
+    """A spawned worker's job: one slice of certificates, sent as plain tuples."""
     rows, fmt = task
     return _audit_part([PendingCertificate.from_tuple(row) for row in rows], fmt)
+
+
+def _audit_slice(task: tuple[int, int, str]) -> str:
+    """A forked worker's job: the slice ``[start, stop)`` of the certificates it inherited.
+
+    The output goes to a file, and only its name through the pool's pipe: a pipe holds 64 kB,
+    so a worker sending hundreds of kB waited until the parent's result thread had read them
+    all, and that thread waits for the GIL (up to 5 ms a read) while the parent audits its
+    own share. The workers stood idle for a third of the run.
+    """
+    start, stop, fmt = task
+    path = os.path.join(_OUTPUT_DIR, f"{start}.pickle")
+    with open(path, "wb") as f:
+        pickle.dump(_audit_part(_INHERITED[start:stop], fmt), f, pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _read_part(path: str) -> _Part:
+    with open(path, "rb") as f:
+        part: _Part = pickle.load(f)
+    os.unlink(path)
+    return part
 
 
 def _parts(items: Iterator[PendingCertificate], fmt: str, jobs: int) -> Iterator[_Part]:
     """The audited input, slice by slice, in input order.
 
-    The parent splits the files into certificates while the workers audit the slices already
-    sent: `Pool.imap` reads the slices from a generator in a thread of its own.
+    With ``jobs`` > 1 the parent splits the whole input first (a small part of the work). Where
+    workers can be forked, it then audits the first share of the certificates itself while
+    ``jobs - 1`` workers audit the rest: the parent is one of the ``jobs`` processes rather
+    than a dispatcher beside them. (Feeding every certificate through a pipe from a thread
+    that split the input while other threads read the results cost the parent as much CPU as
+    it saved, and the workers waited on it.)
     """
     head = list(itertools.islice(items, _PARALLEL_MIN))
     if jobs == 1 or len(head) < _PARALLEL_MIN:
         for piece in _batched(itertools.chain(head, items), _SLICE):
             yield _audit_part(piece, fmt)
         return
-    tasks = (
-        ([item.as_tuple() for item in piece], fmt)
-        for piece in _batched(itertools.chain(head, items), _SLICE)
-    )
-    with multiprocessing.get_context(_START_METHOD).Pool(jobs) as pool:
-        yield from pool.imap(_audit_task, tasks)
+    import multiprocessing  # only here: importing it costs every run a noticeable start-up
+
+    global _INHERITED
+    every = head + list(items)
+    del head
+    if "fork" not in multiprocessing.get_all_start_methods():
+        tasks = [
+            ([item.as_tuple() for item in every[start : start + _SLICE]], fmt)
+            for start in range(0, len(every), _SLICE)
+        ]
+        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+            yield from pool.imap(_audit_task, tasks)
+        return
+    # An equal share each: the parent's writing costs about what a worker's pickling does.
+    own = len(every) // jobs
+    slices = [
+        (start, min(start + _SLICE, len(every)), fmt) for start in range(own, len(every), _SLICE)
+    ]
+    global _OUTPUT_DIR
+    try:
+        with tempfile.TemporaryDirectory(prefix="revlab-audit-") as _OUTPUT_DIR:
+            _INHERITED = every
+            # fork: a worker starts in a millisecond, with the modules loaded and the input
+            # split.
+            with multiprocessing.get_context("fork").Pool(jobs - 1) as pool:
+                theirs = pool.imap(_audit_slice, slices)
+                for piece in _batched(every[:own], _SLICE):
+                    yield _audit_part(piece, fmt)
+                for path in theirs:
+                    yield _read_part(path)
+    finally:
+        _INHERITED, _OUTPUT_DIR = [], ""
 
 
 def _batched(items: Iterable[PendingCertificate], size: int) -> Iterator[list[PendingCertificate]]:
@@ -299,7 +398,8 @@ def _write(items: Iterator[PendingCertificate], args: argparse.Namespace, skippe
         csv.writer(out, lineterminator="\n").writerow(_CSV_HEADER)
     elif args.format == "json":
         out.write("[\n")
-    for part in _parts(items, args.format, args.jobs):
+    jobs = _idle_cpus() if args.jobs is None else args.jobs
+    for part in _parts(items, args.format, jobs):
         if args.format == "json" and part.text:
             out.write(part.text if first else ",\n" + part.text)
             first = False

@@ -20,6 +20,7 @@ __all__ = [
     "RawExtension",
     "basic_constraints_ca",
     "certificate_names",
+    "certificate_names_and_validity",
     "certificate_spki",
     "certificate_tbs",
     "certificate_validity",
@@ -27,6 +28,7 @@ __all__ = [
     "name_attributes",
     "raw_extensions",
     "subject_public_key_bits",
+    "validity_isoformat",
 ]
 
 #: The only encoding of id-pkix-ocsp-nocheck's value BR 2.2.6 §7.1.2.8.6 allows: an ASN.1 NULL.
@@ -276,6 +278,81 @@ def certificate_names(tbs: bytes) -> tuple[bytes, bytes]:
     return found[0], found[1]
 
 
+def certificate_names_and_validity(der: bytes) -> tuple[bytes, bytes, bytes]:
+    """The issuer Name DER, the Validity's content and the subject Name DER of a certificate.
+
+    ``certificate_names(certificate_tbs(der))`` and the validity in one walk over the whole
+    certificate's DER (no copy of the TBSCertificate): the same fields, the same errors.
+
+    Raises:
+        DerError: the bytes are not a certificate, or its TBSCertificate is not well-formed
+            DER or has too few fields.
+    """
+    tag, start, _ = _read_tlv(der, 0)
+    if tag != 0x30:
+        raise DerError("a certificate is not a SEQUENCE")
+    tbs_tag, pos, end = _read_tlv(der, start)
+    if tbs_tag != 0x30:
+        raise DerError("TBSCertificate is not a SEQUENCE")
+    found: list[bytes] = []
+    index = 0
+    # Only the first fields: [0] version, serial, signature, issuer, validity, subject.
+    size = len(der)
+    while pos < end and len(found) < 3:
+        length = der[pos + 1] if pos + 2 <= size else 0x80
+        if length < 0x80 and der[pos] & 0x1F != 0x1F and pos + 2 + length <= size:
+            # A short-form TLV (serial, algorithm, validity) read inline: what _read_tlv does.
+            field_tag, cstart, cend = der[pos], pos + 2, pos + 2 + length
+        else:
+            field_tag, cstart, cend = _read_tlv(der, pos)
+        if cend > end:  # what reading inside the TBSCertificate's own bytes would refuse
+            raise DerError("DER length runs past the end of the data")
+        if not (index == 0 and field_tag == 0xA0):
+            index += 1
+            if index in (3, 5):
+                found.append(der[pos:cend])
+            elif index == 4:
+                found.append(der[cstart:cend])
+        pos = cend
+    if len(found) < 3:
+        raise DerError("TBSCertificate has fewer fields than RFC 5280 requires")
+    return found[0], found[1], found[2]
+
+
+def validity_isoformat(validity: bytes) -> tuple[str, str] | None:
+    """``(notBefore, notAfter)`` as ``datetime.isoformat`` prints them in UTC, from a Validity's
+    content, when both are in the plain form RFC 5280 4.1.2.5 prescribes: UTCTime
+    ``YYMMDDHHMMSSZ`` (years 50-99 are 19xx) or GeneralizedTime ``YYYYMMDDHHMMSSZ``.
+
+    Only the text is rearranged: the caller vouches that the dates are real ones (the
+    certificate parsed). None for anything else, so that the caller asks the parser.
+    """
+    text = validity.decode("latin-1")  # one character per byte: positions stay the same
+    if not text.isascii():  # then isdigit() means 0-9 only
+        return None
+    out = []
+    pos = 0
+    for _ in range(2):
+        tag, length = text[pos : pos + 1], text[pos + 1 : pos + 2]
+        if tag == "\x17" and length == "\x0d":  # UTCTime, 13 characters
+            year = text[pos + 2 : pos + 4]
+            year = ("19" if year >= "50" else "20") + year
+            pos += 4
+        elif tag == "\x18" and length == "\x0f":  # GeneralizedTime, 15 characters
+            year = text[pos + 2 : pos + 6]
+            pos += 6
+        else:
+            return None
+        rest = text[pos : pos + 11]
+        if not (year.isdigit() and rest[:10].isdigit() and rest[10:] == "Z"):
+            return None
+        out.append(f"{year}-{rest[0:2]}-{rest[2:4]}T{rest[4:6]}:{rest[6:8]}:{rest[8:10]}+00:00")
+        pos += 11
+    if pos != len(text):
+        return None
+    return out[0], out[1]
+
+
 #: Attribute types seen in names (a few dozen at most): converting each once is a real saving.
 _NAME_OIDS: dict[bytes, str] = {}
 
@@ -289,6 +366,7 @@ def name_attributes(name: bytes) -> list[list[tuple[str, int, bytes]]]:
     tag, pos, end = _read_tlv(name, 0)
     if tag != 0x30:
         raise DerError("a Name is not a SEQUENCE")
+    size = len(name)
     rdns = []
     while pos < end:
         rdn_tag, apos, rend = _read_tlv(name, pos)
@@ -296,6 +374,31 @@ def name_attributes(name: bytes) -> list[list[tuple[str, int, bytes]]]:
             raise DerError("an RDN is not a SET")
         rdn = []
         while apos < rend:
+            # The common case inline: SEQUENCE { OID, value }, every length in short form.
+            # Anything else takes the general reading below, which gives the same result.
+            if (
+                apos + 6 <= size
+                and name[apos] == 0x30
+                and name[apos + 1] < 0x80
+                and name[apos + 2] == 0x06
+                and name[apos + 3] < 0x80
+            ):
+                aend = apos + 2 + name[apos + 1]
+                oend = apos + 4 + name[apos + 3]
+                if (
+                    aend <= size
+                    and oend + 2 <= aend
+                    and name[oend + 1] < 0x80
+                    and name[oend] & 0x1F != 0x1F
+                    and oend + 2 + name[oend + 1] == aend
+                ):
+                    oid = name[apos + 4 : oend]
+                    dotted = _NAME_OIDS.get(oid)
+                    if dotted is None:
+                        dotted = _NAME_OIDS[oid] = _oid_to_dotted(oid)
+                    rdn.append((dotted, name[oend], name[oend + 2 : aend]))
+                    apos = aend
+                    continue
             atv_tag, ostart, aend = _read_tlv(name, apos)
             oid_tag, obody, oend = _read_tlv(name, ostart)
             value_tag, vstart, vend = _read_tlv(name, oend)

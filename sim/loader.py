@@ -26,11 +26,10 @@ import hashlib
 import io
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, Self, TypeVar, overload
 
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
@@ -39,11 +38,12 @@ from cryptography.x509.oid import ExtensionOID
 from sim.der import (
     DerError,
     basic_constraints_ca,
-    certificate_names,
+    certificate_names_and_validity,
     certificate_spki,
     certificate_tbs,
     eku_oids,
     raw_extensions,
+    validity_isoformat,
 )
 from sim.errors import LoadError
 from sim.formats import InputFormat, detect_format
@@ -87,6 +87,36 @@ _PEM_RE = re.compile(
     re.DOTALL,
 )
 _ERROR_MAX = 240
+_T = TypeVar("_T")
+
+
+class _Lazy(Generic[_T]):
+    """`functools.cached_property` without its per-instance lock (Python 3.11 takes an RLock
+    on every first access: several microseconds for each of a record's lazy fields).
+
+    A non-data descriptor: the first access stores the value in the instance's ``__dict__``,
+    which later accesses read directly. Python 3.12 dropped the lock the same way.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+    def __get__(self, instance: object, owner: type | None = None) -> Self | _T:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
+
 
 @dataclass(frozen=True)
 class CertRecord:
@@ -127,23 +157,23 @@ class CertRecord:
         """Whether the certificate was parsed."""
         return self.error is None
 
-    @cached_property
+    @_Lazy
     def not_before(self) -> dt.datetime | None:
         """Start of validity (UTC); None for an unparseable certificate."""
         return None if self.certificate is None else self.certificate.not_valid_before_utc
 
-    @cached_property
+    @_Lazy
     def not_after(self) -> dt.datetime | None:
         """End of validity (UTC); None for an unparseable certificate."""
         return None if self.certificate is None else self.certificate.not_valid_after_utc
 
-    @cached_property
+    @_Lazy
     def ski(self) -> str | None:
         """subjectKeyIdentifier, hex."""
         value = self._extension(x509.SubjectKeyIdentifier)
         return None if value is None else value.digest.hex()
 
-    @cached_property
+    @_Lazy
     def aki(self) -> str | None:
         """authorityKeyIdentifier keyIdentifier, hex (it names the issuer's key)."""
         value = self._extension(x509.AuthorityKeyIdentifier)
@@ -151,7 +181,7 @@ class CertRecord:
             return None
         return value.key_identifier.hex()
 
-    @cached_property
+    @_Lazy
     def dns_names(self) -> tuple[str, ...]:
         """dNSName SANs."""
         value = self._extension(x509.SubjectAlternativeName)
@@ -165,31 +195,57 @@ class CertRecord:
         except x509.ExtensionNotFound:
             return None
 
-    @cached_property
+    @_Lazy
     def subject(self) -> str:
         """The subject, RFC 4514 (empty for an unparseable certificate)."""
         return self._names[1]
 
-    @cached_property
+    @_Lazy
     def issuer(self) -> str:
         """The issuer, RFC 4514 (empty for an unparseable certificate)."""
         return self._names[0]
 
-    @cached_property
+    @_Lazy
+    def validity_iso(self) -> tuple[str | None, str | None]:
+        """notBefore and notAfter as ``datetime.isoformat`` prints them (None, None for an
+        unparseable certificate).
+
+        Read from the DER's text where it is in RFC 5280's plain form, which is quicker than
+        building the datetimes; from `not_before` and `not_after` otherwise.
+        """
+        if self.certificate is None:
+            return None, None
+        fields = self._tbs_fields
+        iso = None if fields is None else validity_isoformat(fields[1])
+        if iso is not None:
+            return iso
+        not_before, not_after = self.not_before, self.not_after
+        return (
+            not_before.isoformat() if not_before else None,
+            not_after.isoformat() if not_after else None,
+        )
+
+    @_Lazy
+    def _tbs_fields(self) -> tuple[bytes, bytes, bytes] | None:
+        # Issuer, validity content and subject, from one walk of the DER; None if unreadable.
+        try:
+            return certificate_names_and_validity(self.der or b"")
+        except DerError:
+            return None
+
+    @_Lazy
     def _names(self) -> tuple[str, str]:
         if self.certificate is None:
             return "", ""
-        try:
-            raw = certificate_names(certificate_tbs(self.der or b""))
-        except DerError:
-            raw = (b"", b"")
+        fields = self._tbs_fields
+        raw = (b"", b"") if fields is None else (fields[0], fields[2])
         issuer, subject = (rfc4514_name(name) if name else None for name in raw)
         return (
             _render(self.certificate, "issuer") if issuer is None else issuer,
             _render(self.certificate, "subject") if subject is None else subject,
         )
 
-    @cached_property
+    @_Lazy
     def spki_sha256(self) -> str | None:
         """SHA-256 of the SubjectPublicKeyInfo DER: the same key gives the same value."""
         if self.der is None:
@@ -353,6 +409,9 @@ def _broken(source: str, reason: str) -> PendingCertificate:
 
 
 def _from_base64(body: bytes | str, where: str, empty: str) -> CertRecord:
+    der = _plain_base64(body)
+    if der is not None:
+        return record_from_der(der, where) if der else _unparseable(where, None, empty)
     # Whitespace inside a PEM body (line breaks, blank lines of CCADB cells) is not data.
     text = "".join(body.split()) if isinstance(body, str) else b"".join(body.split())
     try:
@@ -362,6 +421,28 @@ def _from_base64(body: bytes | str, where: str, empty: str) -> CertRecord:
     if not der:
         return _unparseable(where, None, empty)
     return record_from_der(der, where)
+
+
+def _plain_base64(body: bytes | str) -> bytes | None:
+    """The bytes of a body whose only whitespace is line breaks, and is valid base64; else None.
+
+    The common case, quicker than splitting the body on whitespace: for such a body the strict
+    decoding below gives what `_from_base64`'s general path gives, and for any other body it
+    fails (or the body is not ASCII), and the general path decides, with its own message.
+    """
+    if isinstance(body, str):
+        if not body.isascii():
+            return None
+        text = body.encode("ascii")
+    else:
+        text = body
+    text = text.replace(b"\n", b"")
+    if b"\r" in text:
+        text = text.replace(b"\r", b"")
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        return None
 
 
 def _pem_blocks(data: bytes, source: str) -> Iterator[PendingCertificate]:

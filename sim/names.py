@@ -71,6 +71,61 @@ def _decode(tag: int, value: bytes) -> str | None:
         return None
 
 
+#: Rendered attributes (``CN=...``) by their whole DER: most recur across names (C=US, O=...).
+_ATTRIBUTES: dict[bytes, str] = {}
+_ATTRIBUTES_MAX = 65536
+
+
+def _single_valued(name: bytes) -> str | None:
+    """The string of a Name whose every RDN holds one attribute, all lengths short but the
+    Name's own; None when the name is anything else (then `rfc4514_name` reads it in full).
+
+    Each attribute is rendered once by `_general` and remembered by its DER.
+    """
+    size = len(name)
+    if size < 2 or name[0] != 0x30:
+        return None
+    length = name[1]
+    if length < 0x80:
+        pos = 2
+    elif length == 0x81 and size >= 3:
+        pos, length = 3, name[2]
+    elif length == 0x82 and size >= 4:
+        pos, length = 4, name[2] << 8 | name[3]
+    else:
+        return None
+    end = pos + length
+    if end > size:
+        return None
+    parts = []
+    while pos < end:
+        # SET { SEQUENCE { ... } } with the SEQUENCE filling the SET exactly.
+        if pos + 4 > size or name[pos] != 0x31 or name[pos + 2] != 0x30:
+            return None
+        set_length, atv_length = name[pos + 1], name[pos + 3]
+        if set_length >= 0x80 or atv_length != set_length - 2:
+            return None
+        rend = pos + 2 + set_length
+        if rend > size:
+            return None
+        atv = name[pos + 2 : rend]
+        part = _ATTRIBUTES.get(atv)
+        if part is None:
+            # The attribute alone, as a one-RDN Name (short lengths: it fits in 127 bytes).
+            if set_length + 2 >= 0x80:
+                return None
+            part = _general(bytes((0x30, set_length + 2, 0x31, set_length)) + atv)
+            if part is None:
+                return None
+            if len(_ATTRIBUTES) >= _ATTRIBUTES_MAX:
+                _ATTRIBUTES.clear()
+            _ATTRIBUTES[atv] = part
+        parts.append(part)
+        pos = rend
+    parts.reverse()
+    return ",".join(parts)
+
+
 # Issuer names repeat (a CA signs many certificates): remember the recent ones.
 @lru_cache(maxsize=4096)
 def rfc4514_name(name: bytes) -> str | None:
@@ -81,6 +136,12 @@ def rfc4514_name(name: bytes) -> str | None:
         something this fast path does not render (a bit string, an unusual tag, a duplicate
         attribute, malformed DER): then ask ``cryptography``.
     """
+    rendered = _single_valued(name)
+    return _general(name) if rendered is None else rendered
+
+
+def _general(name: bytes) -> str | None:
+    # Any Name: every RDN, multi-valued ones included.
     try:
         rdns = name_attributes(name)
     except DerError:

@@ -145,6 +145,21 @@ def test_json_output_is_what_json_dump_prints(capsys: pytest.CaptureFixture[str]
     assert out == json.dumps(json.loads(out), indent=2, ensure_ascii=False) + "\n"
 
 
+def test_json_items_are_json_dumps_of_result_json() -> None:
+    # The hand-written item renderer against json.dumps of the dict, on every kind of record:
+    # parsed, unparseable, with and without EKUs and findings, odd characters in names.
+    from revlab.audit import _json_item, result_json
+    from sim.audit import audit
+    from sim.loader import load_paths
+
+    results = [audit(r) for r in load_paths([TEST_DATA, SHIPPED_PEM])]
+    assert {bool(r.findings) for r in results} == {True, False}
+    assert {r.record.ok for r in results} == {True, False}
+    text = "[\n" + ",\n".join(_json_item(r) for r in results) + "\n]"
+    expected = json.dumps([result_json(r) for r in results], indent=2, ensure_ascii=False)
+    assert text == expected
+
+
 @pytest.mark.parametrize("jobs", ["0", "two"])
 def test_jobs_must_be_a_positive_number(jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
@@ -157,3 +172,9 @@ def test_a_file_name_too_long_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     assert main(["audit", "x" * 300 + ".pem"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "File name too long" in err
+
+
+def test_default_jobs_are_the_idle_cpus_at_least_one() -> None:
+    from revlab.audit import _cpu_count, _idle_cpus
+
+    assert 1 <= _idle_cpus() <= _cpu_count()
