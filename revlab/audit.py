@@ -55,23 +55,6 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def _idle_cpus() -> int:
-    """The CPUs no other process is running on right now (at least 1): the default ``--jobs``.
-
-    On a busy machine a worker finds no idle CPU: it only adds the cost of starting it and of
-    sending its results back, and slows the parent down. Linux says how many processes are
-    runnable at this instant (``/proc/loadavg``, this one included); elsewhere every CPU
-    counts as idle.
-    """
-    cpus = _cpu_count()
-    try:
-        with open("/proc/loadavg", encoding="ascii") as f:
-            running = int(f.read().split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
-        return cpus
-    return max(1, min(cpus, cpus - (running - 1)))
-
-
 def _jobs(text: str) -> int:
     try:
         value = int(text)
@@ -102,10 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
         type=_jobs,
-        default=None,
+        default=_cpu_count(),
         metavar="N",
-        help="processes for large inputs (default: the CPUs that are idle when the audit "
-        f"starts, at most the {_cpu_count()} here); the output is in input order whatever N is",
+        help="worker processes for large inputs (default: the number of CPUs, here "
+        f"{_cpu_count()}); the output is in input order whatever N is",
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -398,8 +381,7 @@ def _write(items: Iterator[PendingCertificate], args: argparse.Namespace, skippe
         csv.writer(out, lineterminator="\n").writerow(_CSV_HEADER)
     elif args.format == "json":
         out.write("[\n")
-    jobs = _idle_cpus() if args.jobs is None else args.jobs
-    for part in _parts(items, args.format, jobs):
+    for part in _parts(items, args.format, args.jobs):
         if args.format == "json" and part.text:
             out.write(part.text if first else ",\n" + part.text)
             first = False

@@ -172,9 +172,3 @@ def test_a_file_name_too_long_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     assert main(["audit", "x" * 300 + ".pem"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "File name too long" in err
-
-
-def test_default_jobs_are_the_idle_cpus_at_least_one() -> None:
-    from revlab.audit import _cpu_count, _idle_cpus
-
-    assert 1 <= _idle_cpus() <= _cpu_count()
