@@ -1,4 +1,9 @@
-"""Plumbing that protects the service: rate limits, CORS for extensions, log redaction."""
+"""Plumbing that protects the service: rate limits, CORS for extensions, log redaction.
+
+No log line names a host a user checked, nor a client's address: the access log (off unless the
+operator turns it on) redacts ``/v1/hosts/<host>``; gunicorn's error log keeps only the kind
+of a malformed request (its raw line may hold a hostname) and never the client's address.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from flask_limiter.util import get_remote_address
 from .api import chain, hostprefix, hosts, registry
 from .config import Settings
 
-__all__ = ["RedactHosts", "init_app", "origin_patterns"]
+__all__ = ["RedactErrorLog", "RedactHosts", "init_app", "origin_patterns"]
 
 # A request line or URL that names a host: /v1/hosts/<host> (its query string included).
 _HOST_PATH = re.compile(r"(/v1/hosts/)[^\s\"?]*(\?[^\s\"]*)?")
@@ -39,6 +44,22 @@ class RedactHosts(logging.Filter):
         return True
 
 
+class RedactErrorLog(logging.Filter):
+    """Strip request lines, URIs and client addresses from gunicorn's error log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite gunicorn's "Invalid request" and "Error handling request" lines."""
+        message = record.msg if isinstance(record.msg, str) else ""
+        if message.startswith("Invalid request from ip="):
+            # "Invalid request from ip=1.2.3.4: Invalid HTTP request line: 'GET /v1/...'"
+            detail = message.split(": ", 1)[1] if ": " in message else ""
+            kind = re.split(r"[:'\"(]", detail, maxsplit=1)[0].strip() or "malformed request"
+            record.msg, record.args = "Invalid request: %s (details withheld)", (kind,)
+        elif message.startswith("Error handling request"):
+            record.msg, record.args = "Error handling a request (URI withheld)", ()
+        return True
+
+
 def origin_patterns(origins: tuple[str, ...]) -> list[re.Pattern[str]]:
     """Compile allowed origins; ``*`` stands for one extension id (letters, digits, - _ .)."""
     return [
@@ -52,6 +73,9 @@ def _redact_request_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactHosts) for f in logger.filters):
             logger.addFilter(RedactHosts())
+    error_log = logging.getLogger("gunicorn.error")
+    if not any(isinstance(f, RedactErrorLog) for f in error_log.filters):
+        error_log.addFilter(RedactErrorLog())
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter | None:

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sim.der import DerError, certificate_tbs
@@ -32,6 +31,7 @@ from sim.registry import (
 from sim.served import verdict_for_served
 from tlsscan.fetcher import FetchPolicy, GuardError, HostError, fetch_chain, normalise_host
 
+from .bounded import ByteLRU
 from .config import Settings
 from .errors import ApiError
 from .storage import CachedChain, RegistrySnapshot, Store, host_sha256
@@ -79,8 +79,13 @@ class CompactRegistry:
     entries: int
 
 
-#: How many host fetches a worker keeps in memory (each is a few KB of DER).
-_MEMORY_HOSTS = 4096
+#: Bytes of host fetches a worker keeps in memory (a fetch is a few KB of DER).
+_MEMORY_HOSTS_BYTES = 8 * 1024 * 1024
+#: Bytes of verdicts a worker keeps (one is about 2 KB with its key; the entries are shared).
+_MEMORY_VERDICTS_BYTES = 4 * 1024 * 1024
+_VERDICT_SIZE = 2048
+#: Bytes of parsed posted certificates a worker keeps (the item's text and its DER).
+_MEMORY_RECORDS_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -102,9 +107,12 @@ class ApiState:
     _snapshot: RegistrySnapshot | None = field(default=None, repr=False)
     _compact: CompactRegistry | None = field(default=None, repr=False)
     _checked: float = field(default=float("-inf"), repr=False)
-    _hosts: dict[tuple[str, int], CachedChain] = field(default_factory=dict, repr=False)
-    _verdicts: dict[tuple[str, int, float, int], Verdict] = field(
-        default_factory=dict, repr=False
+    _hosts: ByteLRU[tuple[str, int], CachedChain] = field(
+        default_factory=lambda: ByteLRU(_MEMORY_HOSTS_BYTES, lambda _k, c: c.size), repr=False
+    )
+    _verdicts: ByteLRU[tuple[str, int, float, int], Verdict] = field(
+        default_factory=lambda: ByteLRU(_MEMORY_VERDICTS_BYTES, lambda _k, _v: _VERDICT_SIZE),
+        repr=False,
     )
 
     @property
@@ -117,6 +125,8 @@ class ApiState:
             connect_timeout=s.connect_timeout,
             handshake_timeout=s.handshake_timeout,
             max_chain=s.max_chain,
+            deadline=s.check_deadline,
+            max_addresses=s.max_addresses,
         )
 
     def initialise(self) -> None:
@@ -154,18 +164,14 @@ class ApiState:
         if cached is None or cached.expires_at <= now:
             cached = self.store.get_host(host, port)
             if cached is None or cached.expires_at <= now:
-                self._hosts.pop(key, None)
+                self._hosts.pop(key)
                 return None
             self.remember_host(cached)
         return cached
 
     def remember_host(self, cached: CachedChain) -> None:
-        """Keep a fetch in memory (bounded: the oldest half goes when it is full)."""
-        with self._lock:
-            if len(self._hosts) >= _MEMORY_HOSTS:
-                for key in list(self._hosts)[: _MEMORY_HOSTS // 2]:
-                    del self._hosts[key]
-            self._hosts[(cached.host, cached.port)] = cached
+        """Keep a fetch in memory (bounded in bytes: the least recently used go first)."""
+        self._hosts.put((cached.host, cached.port), cached)
 
     def verdict_for(self, cached: CachedChain, snap: RegistrySnapshot) -> Verdict:
         """The verdict on a cached fetch, computed once per fetch and registry version."""
@@ -173,10 +179,7 @@ class ApiState:
         verdict = self._verdicts.get(key)
         if verdict is None:
             verdict = verdict_for_cached(cached, snap.registry)
-            with self._lock:
-                if len(self._verdicts) >= _MEMORY_HOSTS:
-                    self._verdicts.clear()
-                self._verdicts[key] = verdict
+            self._verdicts.put(key, verdict)
         return verdict
 
     def _adopt(self, snap: RegistrySnapshot) -> None:
@@ -226,12 +229,22 @@ def compact_registry(snap: RegistrySnapshot) -> CompactRegistry:
 def _record_from_item(item: object, index: int) -> CertRecord:
     if not isinstance(item, str):
         raise ApiError(400, "invalid_chain", f"chain[{index}]: expected a PEM or base64 DER string")
-    return _record_from_text(item, index)
+    key = (item, index)
+    record = _RECORDS.get(key)
+    if record is None:
+        record = _record_from_text(item, index)
+        _RECORDS.put(key, record)
+    return record
 
 
 # The same intermediates arrive again and again: parsing is the cost of a verdict, so parsed
-# certificates are kept (records are immutable; errors are raised, never cached).
-@lru_cache(maxsize=4096)
+# certificates are kept (records are immutable; errors are raised, never cached), within a
+# byte budget: unique 64 KB items must not grow a worker without bound.
+_RECORDS: ByteLRU[tuple[str, int], CertRecord] = ByteLRU(
+    _MEMORY_RECORDS_BYTES, lambda key, record: 256 + 2 * len(key[0]) + len(record.der or b"")
+)
+
+
 def _record_from_text(item: str, index: int) -> CertRecord:
     where = f"chain[{index}]"
     if len(item) > MAX_ITEM_CHARS:
@@ -427,7 +440,10 @@ class PrefixHit:
 
 
 def lookup_prefix(state: ApiState, prefix: str) -> list[PrefixHit]:
-    """The verdicts of every cached host whose hostname hash starts with ``prefix``.
+    """The known hosts whose hostname hash starts with ``prefix``: none, for now.
+
+    Hosts that users checked are never served here (their hashes could be matched against a
+    domain list); the buckets will hold hosts of a public scan corpus (issue 14).
 
     Raises:
         ApiError: 400 unless the prefix is 4 or 5 hex digits.
@@ -435,14 +451,7 @@ def lookup_prefix(state: ApiState, prefix: str) -> list[PrefixHit]:
     prefix = prefix.lower()
     if len(prefix) not in PREFIX_LENGTHS or not set(prefix) <= _HEX:
         raise ApiError(400, "invalid_prefix", "the prefix must be 4 or 5 hexadecimal digits")
-    snap = state.snapshot()
-    now = state.clock()
-    # Only fetches still within their TTL: an expired entry is neither current nor needed.
-    return [
-        PrefixHit(c.host_sha256, c.port, state.verdict_for(c, snap), c.fetched_at)
-        for c in state.store.hosts_with_prefix(prefix)
-        if c.expires_at > now
-    ]
+    return []
 
 
 @dataclass(frozen=True)
@@ -482,8 +491,6 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
     source = params.get("source", "upload").strip()[:100] or "upload"
     if not data.strip():
         raise ApiError(400, "empty_body", "the import body is empty")
-    before = state.snapshot().registry
-
     def change(base: Registry) -> Registry:
         return base.imported(
             data,
@@ -495,9 +502,9 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
         )
 
     try:
-        snap = state.store.import_registry(change, source=source, now=state.clock())
+        outcome = state.store.import_registry(change, source=source, now=state.clock())
     except RegistryImportError as exc:
         raise ApiError(422, "import_refused", f"{exc} (nothing was changed)") from None
+    snap = outcome.snapshot
     state._adopt(snap)
-    added = len(set(snap.registry.by_sha256) - set(before.by_sha256))
-    return ImportResult(snap.id, snap.etag, added, len(snap.registry))
+    return ImportResult(snap.id, snap.etag, outcome.added, len(snap.registry))

@@ -14,7 +14,8 @@ The fetcher is deployed on the internet: anyone may ask it to connect anywhere. 
    SNI only, performs an unverified handshake (we read what the site serves, we trust nothing),
    and reads the served chain; nothing is followed, nothing is sent after the handshake.
 
-Connect and handshake timeouts and a cap on the chain length bound every fetch. A failure is
+Connect and handshake timeouts, one total deadline across every address tried, a cap on how
+many addresses are tried, and a cap on the chain length bound every fetch. A failure is
 data: `FetchResult.error` says why, and the verdict becomes ``unknown``.
 """
 
@@ -25,6 +26,7 @@ import logging
 import re
 import socket
 import ssl
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -70,6 +72,8 @@ class FetchPolicy:
         connect_timeout: seconds for the TCP connect.
         handshake_timeout: seconds for the TLS handshake.
         max_chain: most certificates read from the served chain.
+        deadline: total seconds of one fetch, across every address tried.
+        max_addresses: most addresses of one name tried (a name may have dozens of tarpits).
     """
 
     allow_hosts: tuple[str, ...] = ()
@@ -77,6 +81,8 @@ class FetchPolicy:
     connect_timeout: float = 5.0
     handshake_timeout: float = 5.0
     max_chain: int = 10
+    deadline: float = 10.0
+    max_addresses: int = 4
 
     def allows(self, host: str, address: IPAddress) -> bool:
         """Whether the allow-list names the host, the address or a network holding it."""
@@ -290,12 +296,15 @@ def _served_chain(tls: ssl.SSLSocket) -> list[bytes]:
     return out
 
 
-def _handshake(host: str, address: IPAddress, port: int, policy: FetchPolicy) -> list[bytes]:
+def _handshake(
+    host: str, address: IPAddress, port: int, policy: FetchPolicy, ends: float
+) -> list[bytes]:
     family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as raw:
-        raw.settimeout(policy.connect_timeout)
+        raw.settimeout(max(0.001, min(policy.connect_timeout, ends - time.monotonic())))
         raw.connect((str(address), port))
-        raw.settimeout(policy.handshake_timeout)
+        # The socket timeout bounds the whole handshake (CPython's ssl keeps one deadline).
+        raw.settimeout(max(0.001, min(policy.handshake_timeout, ends - time.monotonic())))
         is_literal = host == str(address)
         with _client_context().wrap_socket(
             raw, server_hostname=None if is_literal else host, do_handshake_on_connect=False
@@ -320,11 +329,19 @@ def fetch_chain(
     """
     addresses = vetted_addresses(host, port, policy, resolver)
     error = "no address to connect to"
-    for address in addresses:
+    ends = time.monotonic() + policy.deadline
+    for address in addresses[: policy.max_addresses]:
+        if time.monotonic() >= ends:
+            error = f"no answer within the check's deadline of {policy.deadline:g} s"
+            break
         try:
-            chain = _handshake(host, address, port, policy)
+            chain = _handshake(host, address, port, policy, ends)
         except TimeoutError:
-            error = "the server did not answer within the timeout"
+            error = (
+                f"no answer within the check's deadline of {policy.deadline:g} s"
+                if time.monotonic() >= ends
+                else "the server did not answer within the timeout"
+            )
         except ConnectionRefusedError:
             error = "the connection was refused"
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
