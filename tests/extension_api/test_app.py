@@ -77,6 +77,7 @@ def test_unusable_settings_are_refused_with_the_variable_named(env: dict[str, st
         Settings.from_env({"REVLAB_DATA_DIR": "/tmp/x", **env})
 
 
+@pytest.mark.parametrize("database_url", [""], ids=["sqlite"])  # SQLite's own file
 def test_the_sqlite_file_is_in_wal_mode_under_the_data_dir(make_app: AppFactory) -> None:
     app = make_app()
     store = app.extensions["revlab"].store
