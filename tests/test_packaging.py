@@ -10,8 +10,13 @@ import yaml
 from tests.conftest import REPO
 
 
+#: conda-forge names that differ from PyPI's (conda-forge's "redis" is the server).
+_CONDA_NAMES = {"redis-py": "redis"}
+
+
 def _name(requirement: str) -> str:
-    return re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+    name = re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+    return _CONDA_NAMES.get(name, name)
 
 
 def test_environment_yml_lists_the_same_packages_as_pyproject() -> None:
