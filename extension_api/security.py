@@ -8,13 +8,18 @@ of a malformed request (its raw line may hold a hostname) and never the client's
 from __future__ import annotations
 
 import logging
+import math
 import re
+import time
+from collections.abc import Callable
 
-from flask import Flask
+from flask import Flask, Response
 from flask_cors import CORS
 from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from . import errors
 from .api import chain, hostprefix, hosts, registry
 from .config import Settings
 
@@ -78,6 +83,23 @@ def _redact_request_logs() -> None:
         error_log.addFilter(RedactErrorLog())
 
 
+def _rate_limited(limiter: Limiter) -> Callable[[RateLimitExceeded], Response]:
+    """The 429 answer: JSON, and ``Retry-After`` = seconds until the client's window ends."""
+
+    def answer(exc: RateLimitExceeded) -> Response:
+        response = errors.error_response(
+            429, "rate_limited", f"Too many requests: limit {exc.description}."
+        )
+        period = exc.limit.limit.get_expiry()
+        current = limiter.current_limit
+        wait = current.reset_at - time.time() if current is not None else period
+        # Stores round the window's end to a whole second: never say more than one window.
+        response.headers["Retry-After"] = str(min(period, max(1, math.ceil(wait))))
+        return response
+
+    return answer
+
+
 def init_app(app: Flask, settings: Settings) -> Limiter | None:
     """Install rate limits, CORS and log redaction; returns the limiter (None: no limits)."""
     limiter = None
@@ -100,6 +122,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
                 limiter.limit(settings.rate_limit)(blueprint)
         if settings.hosts_rate_limit:
             limiter.limit(settings.hosts_rate_limit)(hosts.bp)
+        app.register_error_handler(RateLimitExceeded, _rate_limited(limiter))
     CORS(
         app,
         resources={r"/v1/*": {"origins": origin_patterns(settings.cors_origins)}},

@@ -33,6 +33,7 @@ def test_clients_over_the_rate_limit_get_a_json_429(make_app: AppFactory) -> Non
     assert codes == [200, 200, 200, 429]
     response = client.get("/v1/hostprefix/abcd")
     assert response.json["error"]["code"] == "rate_limited"  # type: ignore[index]
+    assert 1 <= int(response.headers["Retry-After"]) <= 60  # when the minute's window ends
     assert client.get("/healthz").status_code == 200  # health checks are never limited
 
 
