@@ -9,7 +9,6 @@ import yaml
 
 from tests.conftest import REPO
 
-
 #: conda-forge names that differ from PyPI's (conda-forge's "redis" is the server).
 _CONDA_NAMES = {"redis-py": "redis"}
 

@@ -52,7 +52,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("serve")
     log = root / "serve.log"
     env = {"REVLAB_RATE_LIMIT": "", "REVLAB_HOSTS_RATE_LIMIT": "", "REVLAB_ADMIN_TOKEN": TOKEN,
-           "REVLAB_HANDSHAKE_TIMEOUT": "2", "REVLAB_MAX_IMPORT_BODY": str(IMPORT_LIMIT)}  # fmt: skip
+           "REVLAB_HANDSHAKE_TIMEOUT": "2",
+           "REVLAB_MAX_IMPORT_BODY": str(IMPORT_LIMIT)}  # fmt: skip
     with log.open("w") as sink, revlab_serve(root / "data", ["--workers", "2"], env,
                                              stdout=sink, stderr=subprocess.STDOUT) as (port, _):
         yield Served(port, root / "data", log)

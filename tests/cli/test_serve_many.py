@@ -82,6 +82,7 @@ def test_concurrent_imports_through_two_instances_lose_nothing(two_instances: li
     for port in two_instances:
         for _ in range(4):
             status, raw = http_get(port, "/v1/registry")
+            assert status == 200
             doc = json.loads(raw)
             registries.append((doc["version"], doc["etag"]))
             listed = {e["sha256"] for e in doc["entries"]}

@@ -1,4 +1,4 @@
-"""Limits of the API, in process: deadlines, the outbound cap, body sizes, busy writes, retention."""
+"""API limits, in process: deadlines, the outbound cap, body sizes, busy writes, retention."""
 
 from __future__ import annotations
 
