@@ -139,9 +139,9 @@ class Settings:
         registry_max_age: Cache-Control max-age of the registry.
         registry_refresh: seconds a worker trusts its in-memory registry before re-checking
             the database for an import made by another worker (0: every request).
-        rate_limit: per-client limit on ``/v1`` (flask-limiter syntax); empty disables.
+        rate_limit: per-client limit on ``/v1`` (``N/second|minute|hour|day``); empty disables.
         hosts_rate_limit: per-client limit on ``/v1/hosts``; empty disables.
-        ratelimit_storage_uri: flask-limiter storage.
+        ratelimit_storage_uri: where limits are counted (``memory://``, ``redis://...``).
         cors_origins: allowed origins; ``*`` inside an entry matches an extension id.
         max_body: bytes accepted in a request body.
         max_import_body: bytes accepted in an import body.

@@ -8,19 +8,12 @@ of a malformed request (its raw line may hold a hostname) and never the client's
 from __future__ import annotations
 
 import logging
-import math
 import re
-import time
-from collections.abc import Callable
 
-from flask import Flask, Response
+from flask import Flask
 from flask_cors import CORS
-from flask_limiter import Limiter
-from flask_limiter.errors import RateLimitExceeded
-from flask_limiter.util import get_remote_address
 
-from . import errors
-from .api import chain, hostprefix, hosts, registry
+from . import ratelimit
 from .config import Settings
 
 __all__ = ["RedactErrorLog", "RedactHosts", "init_app", "origin_patterns"]
@@ -83,46 +76,15 @@ def _redact_request_logs() -> None:
         error_log.addFilter(RedactErrorLog())
 
 
-def _rate_limited(limiter: Limiter) -> Callable[[RateLimitExceeded], Response]:
-    """The 429 answer: JSON, and ``Retry-After`` = seconds until the client's window ends."""
+def init_app(app: Flask, settings: Settings) -> ratelimit.RateLimits | None:
+    """Install rate limits, CORS and log redaction; returns the limits (None: no limits).
 
-    def answer(exc: RateLimitExceeded) -> Response:
-        response = errors.error_response(
-            429, "rate_limited", f"Too many requests: limit {exc.description}."
-        )
-        period = exc.limit.limit.get_expiry()
-        current = limiter.current_limit
-        wait = current.reset_at - time.time() if current is not None else period
-        # Stores round the window's end to a whole second: never say more than one window.
-        response.headers["Retry-After"] = str(min(period, max(1, math.ceil(wait))))
-        return response
-
-    return answer
-
-
-def init_app(app: Flask, settings: Settings) -> Limiter | None:
-    """Install rate limits, CORS and log redaction; returns the limiter (None: no limits)."""
-    limiter = None
-    if settings.rate_limit or settings.hosts_rate_limit:
-        # Installed only when a limit is set: flask-limiter's per-request bookkeeping costs as
-        # much as a chain check even with no limit to apply (benchmarks/bench_api.py).
-        limiter = Limiter(
-            get_remote_address,
-            app=app,
-            storage_uri=settings.ratelimit_storage_uri,
-            # A refused client gets 429 with a JSON error; X-RateLimit-* headers on every
-            # answer would cost a tenth of a chain check, and no client of ours reads them.
-            headers_enabled=False,
-            # Fixed windows: one counter per client and window, flask-limiter's cheapest check.
-            strategy="fixed-window",
-            default_limits=[],
-        )
-        if settings.rate_limit:
-            for blueprint in (registry.bp, chain.bp, hosts.bp, hostprefix.bp):
-                limiter.limit(settings.rate_limit)(blueprint)
-        if settings.hosts_rate_limit:
-            limiter.limit(settings.hosts_rate_limit)(hosts.bp)
-        app.register_error_handler(RateLimitExceeded, _rate_limited(limiter))
+    Raises:
+        ConfigError: a limit or the limit store is unusable.
+    """
+    limits = ratelimit.init_app(
+        app, settings.ratelimit_storage_uri, settings.rate_limit, settings.hosts_rate_limit
+    )
     CORS(
         app,
         resources={r"/v1/*": {"origins": origin_patterns(settings.cors_origins)}},
@@ -132,4 +94,4 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
         max_age=86400,
     )
     _redact_request_logs()
-    return limiter
+    return limits

@@ -26,6 +26,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -298,9 +299,16 @@ class Store:
         self.lock_wait = lock_wait
         self.engine: Engine = engine_for(url, lock_wait=lock_wait)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # One autocommit connection kept for the newest-version probe of every request.
+        self._probe: Any = None
+        self._probe_lock = threading.Lock()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        with self._probe_lock:
+            if self._probe is not None:
+                self._probe.invalidate()
+                self._probe = None
         self.engine.dispose()
 
     @contextmanager
@@ -349,9 +357,33 @@ class Store:
             _insert_snapshot(conn, 1, seed(), source="shipped 2020 list", now=now)
 
     def latest_snapshot_id(self) -> int:
-        """The id of the newest snapshot (0 when none)."""
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.max(registry_snapshots.c.id))).scalar() or 0)
+        """The id of the newest committed snapshot (0 when none).
+
+        Asked on every request (an acknowledged import must be seen by every later read), so it
+        runs on one kept autocommit connection: one statement, no pool checkout, no BEGIN.
+        """
+        with self._probe_lock:
+            for attempt in range(2):
+                try:
+                    if self._probe is None:
+                        self._probe = self.engine.raw_connection()
+                        if not self.is_sqlite:
+                            self._probe.driver_connection.autocommit = True
+                    cursor = self._probe.cursor()
+                    try:
+                        cursor.execute("SELECT max(id) FROM registry_snapshots")
+                        row = cursor.fetchone()
+                    finally:
+                        cursor.close()
+                    return int(row[0] or 0)
+                except self.engine.dialect.loaded_dbapi.Error:
+                    # A dropped connection (a database restart): open a new one, once.
+                    if self._probe is not None:
+                        self._probe.invalidate()
+                        self._probe = None
+                    if attempt:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def load_registry(self) -> RegistrySnapshot:
         """The newest snapshot.

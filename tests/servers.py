@@ -207,10 +207,20 @@ def create_database(admin_url: str, name: str) -> str:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
-    """A throwaway ``redis-server`` on a free loopback port (nothing saved); yields its URL."""
-    port = free_port()
-    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--protected-mode", "yes"]  # fmt: skip
-    with running(argv, lambda: listening(port)):
-        yield f"redis://127.0.0.1:{port}/0"
+def redis_server(*, unix_socket: bool = False) -> Iterator[str]:
+    """A throwaway ``redis-server`` (nothing saved); yields its URL.
+
+    Args:
+        unix_socket: listen on a Unix socket (``redis+unix://``; one machine, no TCP) instead
+            of a free loopback port.
+    """
+    port = 0 if unix_socket else free_port()
+    with tempfile.TemporaryDirectory(prefix="revlab-redis-") as tmp:
+        path = Path(tmp) / "redis.sock"
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--protected-mode", "yes"]  # fmt: skip
+        if unix_socket:
+            argv += ["--unixsocket", str(path), "--unixsocketperm", "700"]
+        ready = path.exists if unix_socket else lambda: listening(port)
+        with running(argv, ready):
+            yield f"redis+unix://{path}" if unix_socket else f"redis://127.0.0.1:{port}/0"

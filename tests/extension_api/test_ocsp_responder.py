@@ -5,11 +5,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +22,8 @@ from extension_api.ocsp_responder import (
 )
 from sim.ocsp import build_request, verify_response
 from sim.ocsp_scenario import build_incident_2020
-from tests.conftest import NOW, REPO, require, require_tool
+from tests.conftest import NOW, require, require_tool
+from tests.servers import free_port, listening, running
 
 SEED = 3
 
@@ -129,12 +127,6 @@ def test_bad_env_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- gunicorn on loopback, queried by openssl ocsp -----------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 SERVERS = {
     # worker class -> app: the WSGI app (Flask + fast path) and the ASGI app, same answers.
     "gthread": ["-k", "gthread", "extension_api.ocsp_responder:create_ocsp_app()"],
@@ -146,44 +138,11 @@ SERVERS = {
 def gunicorn_url(request: pytest.FixtureRequest) -> Iterator[str]:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     require(gunicorn.exists(), "gunicorn is not installed in this environment")
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, REVLAB_OCSP_SEED=str(SEED), REVLAB_OCSP_NOW=NOW.isoformat())
-    proc = subprocess.Popen(
-        [
-            str(gunicorn),
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            *SERVERS[request.param],
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "") from None
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not start within 20 s")
+    argv = [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", *SERVERS[request.param]]
+    with running(argv, lambda: listening(port), env=env):
         yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
 
 
 @pytest.mark.parametrize(
