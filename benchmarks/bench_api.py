@@ -5,8 +5,8 @@ a shared Redis (a throwaway ``redis-server`` on a Unix socket), as a deployment 
 workers must count them. The limits are set high enough that the benchmark's single client
 is never refused, so each request pays the full cost of counting. Prints requests/s, p99
 latency and errors for ``GET /healthz`` (not limited), ``POST /v1/chain`` (a 3-certificate
-chain) and a cached ``GET /v1/hosts/<host>``, and checks the issue's targets: each at least 70% of healthz's
-requests/s, p99 at most 25 ms, zero errors. Exit 1 if missed.
+chain) and a cached ``GET /v1/hosts/<host>``, and checks the issue's targets: each at least
+70% of healthz's requests/s, p99 at most 25 ms, zero errors. Exit 1 if missed.
 
 Needs Debian's ``wrk`` and ``redis-server``.
 Run: ``.venv/bin/python benchmarks/bench_api.py``
