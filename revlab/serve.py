@@ -132,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         "worker_connections": WORKER_CONNECTIONS,
         # A host check ends within REVLAB_CHECK_DEADLINE; gevent workers keep beating meanwhile.
         "timeout": 30,
+        # On stop, requests under way get this long to finish (a host check ends sooner).
+        "graceful_timeout": 10,
         "accesslog": "-" if args.access_log else None,
         "errorlog": "-",
         "loglevel": "info",

@@ -192,9 +192,26 @@ def postgres_cluster(bindir: Path) -> Iterator[str]:
                        **quiet)  # type: ignore[call-overload]  # fmt: skip
         yield f"postgresql://revlab@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_pg_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                    "stop"]), capture_output=True)  # fmt: skip
+        _stop_postmaster(data)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _stop_postmaster(data: Path) -> None:
+    """Immediate shutdown (SIGQUIT) of the cluster's postmaster, then SIGKILL after 10 s."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return  # never started
+    for sig, wait in ((signal.SIGQUIT, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not Path(f"/proc/{pid}").exists():
+                return
+            time.sleep(0.05)
 
 
 def create_database(admin_url: str, name: str) -> str:

@@ -127,7 +127,9 @@ def test_the_extension_reads_the_real_backends_answers(tmp_path: Path) -> None:
         (EXTENSION / ".contract-test.mjs").unlink()
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout)
-    for mode in ("prefix", "direct"):
-        assert got[mode]["verdict"] == "affected", got[mode]
-        assert got[mode]["match"]["entry"]["ca_label"] == "AC Camerfirma"
-        assert got[mode]["source"] == mode
+    # The backend never serves hashes of hosts users checked (issue 13): until its buckets hold
+    # a public scan corpus, prefix mode has no result and says so; direct mode has the verdict.
+    assert (got["prefix"]["verdict"], got["prefix"]["unknown_reason"]) == ("unknown", "not_known")
+    assert got["direct"]["verdict"] == "affected", got["direct"]
+    assert got["direct"]["match"]["entry"]["ca_label"] == "AC Camerfirma"
+    assert got["direct"]["source"] == "direct"
