@@ -64,6 +64,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-limits", action="store_true",
                         help="rate limits off (default: on, counted in a shared Redis)")
+    parser.add_argument("--embedded", action="store_true",
+                        help="what `make run` starts: one worker, limits on in process memory")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
@@ -85,7 +87,9 @@ def main() -> int:
         tmp = Path(tmp_text)
         limit = "" if args.no_limits else BENCH_LIMIT
         env = {"REVLAB_RATE_LIMIT": limit, "REVLAB_HOSTS_RATE_LIMIT": limit}
-        if not args.no_limits:
+        if args.embedded:
+            args.workers = 1
+        elif not args.no_limits:
             # Workers of one host reach their Redis over a Unix socket (docs/api.md).
             env["REVLAB_RATELIMIT_STORAGE_URI"] = stack.enter_context(
                 redis_server(unix_socket=True)
@@ -117,7 +121,9 @@ def main() -> int:
         for _ in range(args.rounds):
             rounds.append({n: _wrk(url, args, lua) for n, (url, lua) in targets.items()})
     ok = True
-    limits_text = "off" if args.no_limits else f"on, {BENCH_LIMIT} in Redis (Unix socket)"
+    limits_text = "off" if args.no_limits else f"on, {BENCH_LIMIT} " + (
+        "in process memory" if args.embedded else "in Redis (Unix socket)"
+    )
     print(f"revlab serve: {args.workers} gevent workers, wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s, median of {args.rounds} rounds, {os.cpu_count()} CPUs "
           f"(rate limits: {limits_text})")
