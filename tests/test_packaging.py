@@ -9,13 +9,9 @@ import yaml
 
 from tests.conftest import REPO
 
-#: conda-forge names that differ from PyPI's (conda-forge's "redis" is the server).
-_CONDA_NAMES = {"redis-py": "redis"}
-
 
 def _name(requirement: str) -> str:
-    name = re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
-    return _CONDA_NAMES.get(name, name)
+    return re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
 def test_environment_yml_lists_the_same_packages_as_pyproject() -> None:
