@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import os
 import socket
 import warnings
@@ -151,7 +152,12 @@ def run(args: argparse.Namespace) -> int:
                     self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app(overrides)
+            app = create_app(overrides)
+            # Everything loaded so far lives as long as the worker: keep it out of the garbage
+            # collector's full passes, which otherwise pause a worker for tens of milliseconds.
+            gc.collect()
+            gc.freeze()
+            return app
 
     _Server().run()
     return 0
