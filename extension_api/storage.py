@@ -312,8 +312,12 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A transaction holding the database's write lock (waits at most ``lock_wait``).
+    def _write(self, *, registry: bool = True) -> Iterator[Connection]:
+        """A write transaction (waits at most ``lock_wait`` for the lock it needs).
+
+        SQLite has one write lock for the whole file. On PostgreSQL, ``registry`` writes
+        (imports, migrations) also take the advisory lock that serialises them; host-check
+        writes need only their rows.
 
         Raises:
             StoreBusy: the lock was not free in time.
@@ -326,6 +330,7 @@ class Store:
                 with conn.begin():
                     if not self.is_sqlite:
                         conn.execute(text(f"SET LOCAL lock_timeout = {int(self.lock_wait * 1000)}"))
+                    if registry and not self.is_sqlite:
                         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
                     yield conn
         except OperationalError as exc:
@@ -445,7 +450,7 @@ class Store:
         key = (host_checks.c.host == cached.host, host_checks.c.port == cached.port)
         for _ in range(3):
             try:
-                with self._write() as conn:
+                with self._write(registry=False) as conn:
                     changed = conn.execute(update(host_checks).where(*key).values(**values))
                     if not changed.rowcount:
                         conn.execute(insert(host_checks).values(**values))
@@ -455,7 +460,7 @@ class Store:
 
     def purge_hosts(self, older_than: float) -> int:
         """Delete every host check fetched before ``older_than`` (Unix time); returns how many."""
-        with self._write() as conn:
+        with self._write(registry=False) as conn:
             gone = conn.execute(delete(host_checks).where(host_checks.c.fetched_at < older_than))
         return int(gone.rowcount or 0)
 
