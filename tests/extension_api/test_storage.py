@@ -14,14 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from extension_api.storage import (
-    SCHEMA_VERSION,
-    CachedChain,
-    Store,
-    StoreBusy,
-    _insert_snapshot,
-    migrate,
-)
+from extension_api.schema import SCHEMA_VERSION, migrate
+from extension_api.storage import CachedChain, Store, StoreBusy, _insert_snapshot
 from sim.registry import Registry, shipped_registry
 from tests.conftest import REPO
 
