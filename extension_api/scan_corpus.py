@@ -21,7 +21,11 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, tuple_
 
+from sim.registry import VerdictKind
+from tlsscan.results import ScanResult
+
 from .schema import scan_corpus
+from .storage import host_sha256
 
 __all__ = ["CorpusHit", "CorpusRow", "CorpusSummary", "ListSummary", "ScanCorpus", "scan_corpus"]
 
@@ -58,6 +62,31 @@ class CorpusRow:
     scanned_at: float
     known_reissue: bool = False
     responder_position: int | None = None
+
+    @classmethod
+    def from_scan(cls, result: ScanResult, list_name: str) -> CorpusRow:
+        """The row ``revlab scan --into-db`` keeps for one scanned target of ``list_name``."""
+        decided = result.decided_by
+        return cls(
+            host_sha256=host_sha256(result.host),
+            port=result.port,
+            verdict=result.verdict.value,
+            summary=result.reason,
+            match=None if result.listed is None else {
+                "position": None if decided is None else decided["position"],
+                "entry": result.listed,
+            },
+            remedy_owner=result.remedy["owner"],
+            remedy_visitor=result.remedy["visitor"],
+            list_name=list_name,
+            scanned_at=result.scanned_at.timestamp(),
+            known_reissue=result.known_reissue,
+            responder_position=(
+                decided["position"]
+                if result.verdict is VerdictKind.DANGEROUS_RESPONDER and decided
+                else None
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ _HOST_PATH = re.compile(r"(/v1/hosts/)[^\s\"?]*(\?[^\s\"]*)?")
 
 
 class RedactHosts(logging.Filter):
-    """Replace hostnames in request paths by ``<redacted>`` (DESIGN.md: no hostnames logged)."""
+    """Replace hostnames in request paths by ``<redacted>`` (docs/design.md: none logged)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact the message and its arguments; never drops a record."""

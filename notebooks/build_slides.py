@@ -22,8 +22,11 @@ Output (never in ``notebooks/``: the committed notebooks stay without outputs):
   unconditional Mermaid import is removed by ``notebooks/templates/revlab_reveal``); Japanese is
   set in Noto Sans JP (``@fontsource/noto-sans-jp``), of which only the 400 and 700 weight
   slices covering characters the decks use are copied (``vendor/fonts/``);
-- ``build/figures/<lesson>-<figure>.png|svg`` at ``sim.plots.style.SLIDE_SIZE`` (16 x 9 in,
-  1600 x 900 px PNG), drawn by the same ``sim.plots`` functions the lessons call.
+- ``build/figures/<NN>-<figure_name>.png|svg`` (and ``build/figures/ja/`` from the Japanese
+  run) at ``sim.plots.style.SLIDE_SIZE`` (16 x 9 in, 1600 x 900 px PNG): the figures the lessons'
+  cells tagged ``figure`` drew in this build, captured from their kernels and re-saved at slide
+  size (each tagged cell names its figure in its ``figure_name`` metadata). Nothing is drawn a
+  second time. The lessons' ``now`` and seed are theirs, from ``sim/lessons.py``.
 """
 
 # nbformat and nbconvert ship no type hints: their calls are untyped and return Any.
@@ -33,22 +36,20 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime as dt
 import hashlib
 import inspect
 import json
+import pickle
 import re
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from nbclient import NotebookClient
 from nbconvert import SlidesExporter
 from traitlets.config import Config
@@ -66,9 +67,6 @@ TALK_TITLES = {
     "en": "Revocation Lab: mass revocation in seven lessons",
     "ja": "Revocation Lab: 7つのレッスンで学ぶ中間CA証明書の一斉失効",
 }
-#: The fixed "now" and seed of the lessons (each notebook states them too).
-NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-SEED = 2026
 #: Figure exports: pixels per inch, so that SLIDE_SIZE gives 1600 x 900 px.
 DPI = 100
 
@@ -367,73 +365,95 @@ def japanese_lessons(
             for nb, path in zip(japanese, lessons, strict=True)]  # fmt: skip
 
 
-FigureFn = Callable[[Axes], Axes]
+#: Run after a lesson's setup cell (``%matplotlib inline``) when the decks are built: every
+#: figure the lesson displays is also pickled, and its PNG output records where. The exported
+#: figures (``build/figures``) are thus the very figure objects the lesson's cells drew, re-saved
+#: at slide size, not a second computation of them. ``{dir}`` is the build's pickle directory.
+_CAPTURE = """\
+import itertools as _revlab_it, pathlib as _revlab_path, pickle as _revlab_pickle
+from matplotlib.figure import Figure as _RevlabFigure
+_revlab_png = get_ipython().display_formatter.formatters["image/png"]
+_revlab_draw = _revlab_png.lookup_by_type(_RevlabFigure)
+_revlab_count = _revlab_it.count()
+def _revlab_capture(fig, _dir=_revlab_path.Path({dir!r})):
+    path = _dir / f"figure-{{next(_revlab_count)}}.pickle"
+    path.write_bytes(_revlab_pickle.dumps(fig))
+    return _revlab_draw(fig), {{"revlab_figure": str(path)}}
+_revlab_png.for_type(_RevlabFigure, _revlab_capture)
+"""
 
 
-def figures() -> dict[str, FigureFn]:
-    """The lessons' figures by ``<lesson>-<name>``, each drawing on the axes it is given."""
-    from sim.blast import blast_radius
-    from sim.calibration import fit_all, model_curve
-    from sim.exposure import browser_mix, mechanism_table, timeline_exposure
-    from sim.incident import ocsp_eku_2020, simulate
-    from sim.intermediates import kinds_by_ca, load_hierarchy_2020
-    from sim.lifetimes import compare_lifetimes
-    from sim.ocsp_scenario import build_incident_2020
-    from sim.pki import build_hierarchy, seed_article_spec
-    from sim.plots.blast import plot_blast_by_ca, plot_blast_hierarchy
-    from sim.plots.calibration import plot_calibration
-    from sim.plots.hierarchy import plot_certificate_tree, plot_kinds_by_ca, plot_subtree
-    from sim.plots.lifetimes import plot_attrition, plot_renewal_cost
-    from sim.plots.mechanisms import (
-        bandwidth_vs_coverage,
-        clients_exposed_curve,
-        exposure_window_bars,
-    )
-    from sim.plots.timeline import plot_timeline
-
-    seed_pki = build_hierarchy(seed_article_spec(), now=NOW, seed=SEED)
-    incident = build_incident_2020(now=NOW, seed=SEED)
-    timeline = simulate(ocsp_eku_2020(), n=100_000, seed=SEED)
-    blast = blast_radius(timeline, 7)
-    br = simulate(ocsp_eku_2020(schedule="br"), n=100_000, seed=SEED, mode="cohort")
-    staged = simulate(ocsp_eku_2020(), n=100_000, seed=SEED, mode="cohort")
-    lifetimes = compare_lifetimes()
-    table = mechanism_table()
-    dv = next(n for n in staged.revocation_days.index if n.startswith("GlobalSign RSA DV SSL"))
-    exposure = timeline_exposure(staged, dv, mix=browser_mix()).dropna()
-    marks = {"ica_b": "revoked by R", "ica_a": "forges OCSP", "responder": "ok"}
-    return {
-        "01-seed-hierarchy": lambda ax: plot_certificate_tree(seed_pki, ax=ax),
-        "02-delegated-responder": lambda ax: plot_certificate_tree(
-            incident.hierarchy, marks=marks, ax=ax),
-        "03-kinds-by-ca": lambda ax: plot_kinds_by_ca(kinds_by_ca(load_hierarchy_2020()), ax=ax),
-        "03-blast-hierarchy": lambda ax: plot_blast_hierarchy(blast, ax=ax),
-        "03-blast-by-ca": lambda ax: plot_blast_by_ca(blast, ax=ax),
-        "03-subtree-globalsign": lambda ax: plot_subtree(blast, "GlobalSign", ax=ax),
-        "04-timeline-br": lambda ax: plot_timeline(br, ax=ax),
-        "04-timeline-staged": lambda ax: plot_timeline(staged, ax=ax),
-        "04-calibration": lambda ax: plot_calibration(
-            [(f, *model_curve(f)) for f in fit_all()], ax=ax),
-        "05-attrition": lambda ax: plot_attrition(lifetimes, ax=ax),
-        "05-renewal-cost": lambda ax: plot_renewal_cost(lifetimes, ax=ax),
-        "06-exposure-intermediate": lambda ax: exposure_window_bars(
-            table, scenario="intermediate_2020", ax=ax),
-        "06-exposure-leaf-blocked": lambda ax: exposure_window_bars(
-            table, scenario="leaf_blocked", ax=ax),
-        "06-bandwidth": lambda ax: bandwidth_vs_coverage(table, ax=ax),
-        "06-clients-exposed": lambda ax: clients_exposed_curve(exposure, ax=ax),
-    }  # fmt: skip
+def with_figure_capture(nb: nbformat.NotebookNode, pickles: Path) -> nbformat.NotebookNode:
+    """``nb`` with the figure-capturing cell (:data:`_CAPTURE`) after its ``%matplotlib inline``
+    cell; a lesson without one is returned unchanged (it draws no figure)."""
+    at = next((k for k, c in enumerate(nb.cells) if c.cell_type == "code"
+               and "%matplotlib inline" in c.source), None)  # fmt: skip
+    if at is None:
+        return nb
+    nb = copy.deepcopy(nb)
+    cell = nbformat.v4.new_code_cell(_CAPTURE.format(dir=str(pickles)), metadata={
+        "tags": ["injected-figure-capture"], "slideshow": {"slide_type": "skip"}})  # fmt: skip
+    cell.id = f"capture-{nb.cells[at].id}"
+    nb.cells.insert(at + 1, cell)
+    return nb
 
 
-def export_figures(out: Path) -> list[Path]:
-    """Draw every figure on a 16:9 slide-sized figure; write PNG and SVG into ``out``."""
+def tagged_figures(
+    lesson: str, nb: nbformat.NotebookNode, *, required: bool = True
+) -> dict[str, Path]:
+    """``<NN>-<figure_name>`` -> the pickled figure of each cell tagged ``figure`` in an executed
+    lesson. The capture cell and every capture path (a temporary directory) are then removed
+    from ``nb``, in place.
+
+    Raises:
+        SystemExit: a tagged cell has no ``figure_name`` in its metadata, or (``required``)
+            drew no captured figure (the lesson ran without :func:`with_figure_capture`).
+    """
+    found: dict[str, Path] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "figure" not in cell.metadata.get("tags", []):
+            continue
+        name = cell.metadata.get("figure_name")
+        if not name:
+            raise SystemExit(f"{lesson} cell {cell.id}: a figure cell needs a figure_name")
+        paths = [Path(md.pop("revlab_figure")) for out in cell.get("outputs", [])
+                 for md in [out.get("metadata", {}).get("image/png", {})]
+                 if "revlab_figure" in md]  # fmt: skip
+        if not paths and required:
+            raise SystemExit(f"{lesson} cell {cell.id}: no captured figure")
+        for k, path in enumerate(paths):
+            found[f"{lesson[:2]}-{name}" + (f"-{k + 1}" if k else "")] = path
+    # Widget outputs (untagged) carry capture paths too, and the capture cell is build plumbing.
+    nb.cells = [c for c in nb.cells if "injected-figure-capture" not in c.metadata.get("tags", [])]
+    _forget_captures(nb)
+    return found
+
+
+def _forget_captures(node: object) -> None:
+    """Remove every ``revlab_figure`` key from a notebook (outputs, widget state), in place."""
+    if isinstance(node, dict):
+        node.pop("revlab_figure", None)
+        for value in node.values():
+            _forget_captures(value)
+    elif isinstance(node, list):
+        for value in node:
+            _forget_captures(value)
+
+
+def export_figures(figures: dict[str, Path], out: Path) -> list[Path]:
+    """Re-save each pickled lesson figure on a 16:9 slide-sized canvas as PNG and SVG in ``out``.
+
+    Args:
+        figures: Name -> pickle, from :func:`tagged_figures`.
+        out: The directory written (``build/figures``).
+    """
     from sim.plots.style import SLIDE_SIZE
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, draw in figures().items():
-        fig = Figure(figsize=SLIDE_SIZE, dpi=DPI, layout="constrained")
-        draw(fig.add_subplot())
+    for name, pickled in figures.items():
+        fig = pickle.loads(pickled.read_bytes())  # written by this build's own kernels
+        fig.set_size_inches(SLIDE_SIZE)
         for ext in ("png", "svg"):
             path = out / f"{name}.{ext}"
             fig.savefig(path, format=ext, dpi=DPI)  # no bbox="tight": keep exactly 16:9
@@ -469,9 +489,17 @@ def main(argv: list[str] | None = None) -> int:
     copy_assets(slides / "vendor")
     export = exporter()
     executed = []
+    pickles = Path(tempfile.mkdtemp(prefix="revlab-figures-"))
+    figure_files = 0
     for path in lessons:
         started = time.perf_counter()
-        nb = execute(path, args.out / "notebooks")
+        (pickles / path.stem).mkdir()
+        nb = execute(path, args.out / "notebooks",
+                     with_figure_capture(nbformat.read(path, as_version=4), pickles / path.stem))
+        figures = tagged_figures(path.stem, nb)
+        nbformat.write(nb, args.out / "notebooks" / path.name)  # without the capture paths
+        if not args.no_figures:
+            figure_files += len(export_figures(figures, args.out / "figures"))
         executed.append(nb)
         body, _ = export.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         (slides / f"{path.stem}.slides.html").write_text(body, encoding="utf-8")
@@ -492,14 +520,20 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             japanese = japanese_lessons(executed, lessons, args.out / "notebooks" / "ja",
                                         figures=not args.no_ja_figures)  # fmt: skip
+            for nb, path in zip(japanese, lessons, strict=True):
+                figures = tagged_figures(path.stem, nb, required=False)  # none: English kept
+                if figures:
+                    nbformat.write(nb, args.out / "notebooks" / "ja" / path.name)
+                    if not args.no_figures:
+                        figure_files += len(export_figures(figures, args.out / "figures" / "ja"))
             body, _ = exporter("ja").from_notebook_node(combined(japanese, "ja"), resources=talk)
             (slides / "talk.ja.slides.html").write_text(body, encoding="utf-8")
             print(f"talk.ja: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     decks = "".join(p.read_text(encoding="utf-8") for p in sorted(slides.glob("*.slides.html")))
     vendor_font(slides / "vendor" / "fonts", decks)
+    shutil.rmtree(pickles, ignore_errors=True)
     if not args.no_figures:
-        count = len(export_figures(args.out / "figures"))
-        print(f"{count} figure files in {args.out / 'figures'}", file=sys.stderr)
+        print(f"{figure_files} figure files in {args.out / 'figures'}", file=sys.stderr)
     print(f"decks in {slides}", file=sys.stderr)
     return status
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from revlab import CliError
-from sim.registry import RegistryImportError, VerdictKind, shipped_registry
+from sim.registry import RegistryImportError, shipped_registry
 from tlsscan.results import FIELDS, ScanResult, ScanSummary, judge
 from tlsscan.scanner import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, ScanOptions, Served, run_stream
 from tlsscan.targets import BadLine, Target, read_targets
@@ -225,7 +225,7 @@ def _corpus_sink(args: argparse.Namespace) -> tuple[Callable[[ScanResult], None]
     try:
         from extension_api.config import ConfigError, Settings
         from extension_api.scan_corpus import CorpusRow, ScanCorpus
-        from extension_api.storage import Store, host_sha256
+        from extension_api.storage import Store
     except ImportError as exc:  # pragma: no cover - the [api] extra is missing
         raise CliError(f"--into-db needs the API's packages (pip install "
                        f"'revocation-lab[api]'): {exc.name} is missing") from None
@@ -245,26 +245,7 @@ def _corpus_sink(args: argparse.Namespace) -> tuple[Callable[[ScanResult], None]
         pending.clear()
 
     def add(result: ScanResult) -> None:
-        pending.append(CorpusRow(
-            host_sha256=host_sha256(result.host),
-            port=result.port,
-            verdict=result.verdict.value,
-            summary=result.reason,
-            match=None if result.listed is None else {
-                "position": None if result.decided_by is None else result.decided_by["position"],
-                "entry": result.listed,
-            },
-            remedy_owner=result.remedy["owner"],
-            remedy_visitor=result.remedy["visitor"],
-            list_name=list_name,
-            scanned_at=result.scanned_at.timestamp(),
-            known_reissue=result.known_reissue,
-            responder_position=(
-                result.decided_by["position"]
-                if result.verdict is VerdictKind.DANGEROUS_RESPONDER and result.decided_by
-                else None
-            ),
-        ))
+        pending.append(CorpusRow.from_scan(result, list_name))
         if len(pending) >= 1000:
             flush()
 

@@ -155,14 +155,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"scenario {scenario.name}: {scenario.description}")
     print(f"start {timeline.start.date()}  n={args.n}  mode={args.mode}  "
-          f"affected certificates={timeline.total:,.0f}")  # fmt: skip
+          f"affected certificates={timeline.total:,.0f} (simulated)")  # fmt: skip
+    print("shares of the simulated population (model output, not measurements):")
     print(f"{'day':>5} {'date':>10}  " + "  ".join(f"{s:>10}" for s in STATES))
     total = timeline.total or 1.0
     for d in (d for d in _TABLE_DAYS if d < timeline.days):
         cells = "  ".join(f"{100 * v / total:9.1f}%" for v in values[d])
         print(f"{d:>5} {dates[d].date()}  {cells}")
-    print(f"blast radius on day {blast.day}: {blast.certificates:,.0f} certificates, "
-          f"{blast.sites:,.0f} sites")  # fmt: skip
+    print(f"blast radius on day {blast.day} (simulated): {blast.certificates:,.0f} certificates "
+          f"on {blast.sites:,.0f} sites still served under an affected intermediate")  # fmt: skip
     for ca, count in list(blast.by_ca.items())[:5]:
         print(f"  {ca:<45} {count:>12,.0f}")
     return 0

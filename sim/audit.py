@@ -1,18 +1,18 @@
 """What is dangerous about a certificate: findings with stable dotted codes.
 
 The checks live in `sim.audit_checks`, one small function per code; this module runs them
-and groups certificates by issuer key for the sibling exposure. A finding names its rule, so a
-person can look it up:
+and groups certificates by issuer key for the sibling exposure. A finding names its rule (cited
+through `sim.rules.cite`, with the BR version), so a person can look it up:
 
 | code | severity | rule |
 |---|---|---|
 | ``cert.unparseable`` | FATAL | the parser refused the certificate or its extensions |
 | ``cert.nonconformant_encoding`` | NOTICE | parsed, but the parser warned (negative serial) |
-| ``ca.ocsp_signing_eku`` | ERROR | RFC 6960 4.2.2.2; BR 7.1.2.10.6 |
-| ``ocsp_responder.missing_nocheck`` | ERROR | BR 4.9.9 (v1.7.0) / 7.1.2.8.6 |
-| ``ocsp_responder.is_ca`` | ERROR | BR 7.1.2.8 (responder certificates are not CAs) |
-| ``ocsp_responder.nocheck_not_null`` | ERROR | BR 7.1.2.8.6 (value exactly ``05 00``) |
-| ``tls.validity_exceeds_max`` | ERROR | BR 6.3.2 as in force on the notBefore date |
+| ``ca.ocsp_signing_eku`` | ERROR | RFC 6960 §4.2.2.2; BR 2.2.6 §7.1.2.10.6 (TLS subordinate CAs) |
+| ``ocsp_responder.missing_nocheck`` | ERROR | BR 1.7.0 §4.9.9 / BR 2.2.6 §7.1.2.8.6 |
+| ``ocsp_responder.is_ca`` | ERROR | BR 2.2.6 §7.1.2.8.4 (responder certificates are not CAs) |
+| ``ocsp_responder.nocheck_not_null`` | ERROR | BR 2.2.6 §7.1.2.8.6 (value exactly ``05 00``) |
+| ``tls.validity_exceeds_max`` | ERROR | the maximum TLS lifetime in force on the notBefore date |
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sim.loader import OID_OCSP_SIGNING, OID_SERVER_AUTH, CertRecord
 from sim.policy import tls_max_validity_rule
+from sim.rules import cite
 
 __all__ = [
     "CHECKS",
@@ -69,7 +70,7 @@ class Severity(enum.StrEnum):
 
 
 _RANK: dict[Severity, int] = {s: i for i, s in enumerate(Severity, start=1)}
-#: The DER of NULL: BR 7.1.2.8.6 wants exactly these bytes as the ocsp-nocheck value.
+#: The DER of NULL: BR 2.2.6 §7.1.2.8.6 wants exactly these bytes as the ocsp-nocheck value.
 _NULL_DER = b"\x05\x00"
 
 
@@ -125,8 +126,8 @@ def _ca_ocsp_signing(record: CertRecord) -> Iterator[str]:
         yield (
             "This CA certificate asserts id-kp-OCSPSigning, so it is an authorized OCSP "
             "responder for every certificate its issuer signed directly, its siblings "
-            "and itself (RFC 6960 4.2.2.2); CA certificates must not carry it "
-            "(BR 7.1.2.10.6)."
+            f"and itself ({cite('rfc6960.delegated_responder')}); a TLS subordinate CA "
+            f"certificate must not carry it ({cite('br.tls_subca_eku')})."
         )
 
 
@@ -134,7 +135,7 @@ def _responder_is_ca(record: CertRecord) -> Iterator[str]:
     if record.is_ca and set(record.ekus) == {OID_OCSP_SIGNING}:
         yield (
             "A dedicated OCSP responder certificate must not be a CA certificate "
-            "(BR 7.1.2.8: basicConstraints cA must be false)."
+            f"({cite('br.responder_not_ca')}: basicConstraints cA must be false)."
         )
 
 
@@ -142,7 +143,8 @@ def _missing_nocheck(record: CertRecord) -> Iterator[str]:
     if record.has_ocsp_signing and record.nocheck is None:
         yield (
             "The certificate asserts id-kp-OCSPSigning but lacks id-pkix-ocsp-nocheck "
-            "(BR 4.9.9; BR 7.1.2.8.6), so nothing says how to check its own revocation."
+            f"({cite('br2020.responder_nocheck')}; today {cite('br.responder_nocheck')}), so "
+            "nothing says how to check its own revocation."
         )
 
 
@@ -151,11 +153,12 @@ def _nocheck_not_null(record: CertRecord) -> Iterator[str]:
     if record.has_ocsp_signing and value is not None and value != _NULL_DER:
         yield (
             f"id-pkix-ocsp-nocheck must be encoded as NULL (05 00), found {value.hex(' ')} "
-            "(BR 7.1.2.8.6)."
+            f"({cite('br.responder_nocheck')})."
         )
 
 
-#: The BR 6.3.2 rule on TLS server certificate lifetime in force on a notBefore, or None before
+#: The rule on TLS server certificate lifetime in force on a notBefore (section 6.3.2 of the BR
+#: version then in force, each row citing its version), or None before
 #: the first dated limit (2012-07-01): `sim.policy.tls_max_validity_rule`, the one place that
 #: holds the schedule, under the audit's name.
 tls_validity_limit = tls_max_validity_rule
@@ -180,7 +183,7 @@ def _validity_exceeds_max(record: CertRecord) -> Iterator[str]:
     if limit is None:
         return
     days, rule = limit.max_days, limit.rule
-    # BR 1.6.1 "validity period": notBefore to notAfter inclusive, so add one second.
+    # BR 2.2.6 §1.6.1 "Validity Period": notBefore to notAfter inclusive, so add one second.
     lifetime = not_after - not_before + dt.timedelta(seconds=1)
     if lifetime > dt.timedelta(days=days):
         yield (
@@ -212,31 +215,31 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "ca.ocsp_signing_eku",
         Severity.ERROR,
-        "RFC 6960 4.2.2.2; BR 7.1.2.10.6",
+        f"{cite('rfc6960.delegated_responder')}; {cite('br.tls_subca_eku')}",
         _ca_ocsp_signing,
     ),
     Check(
         "ocsp_responder.missing_nocheck",
         Severity.ERROR,
-        "BR 4.9.9 (v1.7.0) / 7.1.2.8.6",
+        f"{cite('br2020.responder_nocheck')} / {cite('br.responder_nocheck')}",
         _missing_nocheck,
     ),
     Check(
         "ocsp_responder.is_ca",
         Severity.ERROR,
-        "BR 7.1.2.8 (responder certificates are not CAs)",
+        f"{cite('br.responder_not_ca')} (responder certificates are not CAs)",
         _responder_is_ca,
     ),
     Check(
         "ocsp_responder.nocheck_not_null",
         Severity.ERROR,
-        "BR 7.1.2.8.6 (value exactly 05 00)",
+        f"{cite('br.responder_nocheck')} (value exactly 05 00)",
         _nocheck_not_null,
     ),
     Check(
         "tls.validity_exceeds_max",
         Severity.ERROR,
-        "BR 6.3.2 as in force on the notBefore date",
+        "the maximum TLS lifetime in force on the notBefore date (sim.policy cites its BR version)",
         _validity_exceeds_max,
     ),
 )

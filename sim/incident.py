@@ -29,7 +29,8 @@ its scheduled renewal if that comes first. From disclosure on, CAs issue from cl
 intermediates, so any replacement leaves the affected set. Automated clients with ACME Renewal
 Information (ARI, RFC 9773) are told to renew by the CA and do so within hours.
 
-Deadlines: BR 4.9.1.2 requires a subordinate CA certificate to be revoked within 7 days; in
+Deadlines: BR 1.7.0 §4.9.1.2 (unchanged in BR 2.2.6) requires a subordinate CA certificate to
+be revoked within 7 days; in
 2020 CAs took about 6-9 months instead (GlobalSign's DV SSL ICA revoked on day 204; JPRS's
 reissue deadline on day 214, its G3 intermediates revoked on day 257; see ``docs/sources.md``
 and the sources in ``sim/data/calibration/mass_revocation_events.csv``).
@@ -89,7 +90,7 @@ STATES: tuple[str, ...] = ("affected", "replaced", "expired", "broken")
 #: Group levels of ``Timeline.by``.
 LEVELS: tuple[str, ...] = ("ca", "intermediate", "kind")
 
-#: BR 4.9.1.2: revoke a subordinate CA certificate within 7 days.
+#: BR 1.7.0 §4.9.1.2: revoke a subordinate CA certificate within 7 days.
 BR_SUBCA_REVOCATION_DAYS = 7
 
 #: Longest timeline a scenario may ask for (ten years).
@@ -542,7 +543,7 @@ def ocsp_eku_2020(
 
     Args:
         schedule: ``"staged"`` (the months-long schedule CAs used, ``STAGED_SCHEDULE_2020``)
-            or ``"br"`` (every intermediate revoked on day 7, BR 4.9.1.2).
+            or ``"br"`` (every intermediate revoked on day 7, BR 1.7.0 §4.9.1.2).
         cas: Restrict the affected set to these CA names (or intermediate ids/names); the
             other intermediates stay in the hierarchy, unaffected.
         ari: Whether automated clients use ACME ARI.
@@ -567,7 +568,7 @@ def ocsp_eku_2020(
         disclosure=DISCLOSURE_2020,
         hierarchy=hier,
         revocation_days=revocation,
-        deadlines={"BR 4.9.1.2: 7 days": BR_SUBCA_REVOCATION_DAYS,
+        deadlines={"BR 1.7.0 §4.9.1.2: 7 days": BR_SUBCA_REVOCATION_DAYS,
                    "GlobalSign DV ICA revoked": 204,
                    "JPRS reissue deadline": JPRS_REISSUE_DEADLINE_DAY,
                    "JPRS G3 revoked": JPRS_G3_REVOKED_DAY},

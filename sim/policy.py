@@ -3,8 +3,9 @@
 Two kinds of data live here, both as plain values rather than code branches:
 
 * the maximum lifetime of a publicly trusted TLS certificate by issuance date
-  (``sim/data/calibration/tls_max_validity.csv``: Baseline Requirements 6.3.2, CA/B Forum
-  Ballot 193, Apple's 398-day rule / Ballot SC31, Ballot SC081's 200 / 100 / 47-day steps;
+  (``sim/data/calibration/tls_max_validity.csv``: section 6.3.2 of the Baseline Requirements,
+  each row citing the BR version, e.g. BR 1.3.0 §6.3.2; CA/B Forum Ballot 193, Apple's
+  398-day rule / Ballot SC31, Ballot SC081's 200 / 100 / 47-day steps;
   https://github.com/cabforum/servercert);
 * issuance profiles: how long a certificate of a given kind lives and how many days before its
   expiry its owner renews it (ACME 90-day renewed at 60 days, Let's Encrypt's 6-day and 45-day
@@ -192,7 +193,8 @@ class Profile:
     def lifetime_at(self, issued: dt.datetime) -> float:
         """The lifetime of a certificate of this profile issued at ``issued``.
 
-        TLS lifetimes are capped by the maximum in force at issuance (BR 6.3.2); other kinds
+        TLS lifetimes are capped by the maximum in force at issuance (each rule cites its BR
+        version); other kinds
         keep the profile's lifetime.
 
         Args:
@@ -254,12 +256,14 @@ _PROFILE_LIST: tuple[Profile, ...] = (
     ),
     Profile(
         "smime-730", LeafKind.SMIME, 730, 30,
-        "S/MIME two-year certificate (S/MIME BR 6.3.2 allows up to 825 days)",
+        "S/MIME two-year certificate (the S/MIME Baseline Requirements, section 6.3.2, allow "
+        "up to 825 days)",
         "https://github.com/cabforum/smime",
     ),
     Profile(
         "code-signing-1095", LeafKind.CODE_SIGNING, 1095, 30,
-        "code-signing three-year certificate (CS BR 6.3.2: at most 39 months before 2026)",
+        "code-signing three-year certificate (the Code Signing Baseline Requirements, section "
+        "6.3.2: at most 39 months before 2026)",
         "https://github.com/cabforum/code-signing",
     ),
     Profile(

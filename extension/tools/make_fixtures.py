@@ -8,7 +8,7 @@ Origins (also written to fixtures/README.md):
 - ``expected_records.json``: for each of the 260 real 2020 intermediates in
   ``sim/data/incident-2020/affected_intermediates.pem``, the fields ``sim.loader`` reads (SHA-256,
   SPKI SHA-256, SKI, AKI, cA, EKUs, subject): the JS parser must agree on every one.
-- ``quovadis_reissue.der``: a REAL certificate from the CCADB snapshot (../shared/data/ccadb):
+- ``quovadis_reissue.der``: a REAL certificate from the developers' CCADB snapshot (not shipped):
   the clean re-issue (same name and key, no OCSPSigning) of a listed QuoVadis intermediate.
 - ``responder_real.der``: a REAL CA certificate from the CCADB snapshot that asserts
   OCSPSigning and is not on the list (by hash, key or key identifier).

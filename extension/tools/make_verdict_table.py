@@ -9,7 +9,7 @@ One file of cases, made by the production code path each part stands for:
   on a fresh database seeded with the shipped list), as the extension downloads it.
 - each case's ``chain``: real DER, leaf first: a generated leaf (throwaway key) followed by a REAL
   certificate (a listed 2020 intermediate from sim/data, or the CCADB certificates that
-  make_fixtures.py took from ../shared: the clean re-issue, an unlisted responder, a clean one).
+  make_fixtures.py took from the developers' CCADB snapshot: the clean re-issue, an unlisted responder, a clean one).
 - each case's ``expected``: what ``sim.registry.match`` says about the chain against the shipped
   registry, and every field the popup shows (names, CA, fingerprint, status, remedy code), with
   the popup's message keys for the headline and the owner's advice.

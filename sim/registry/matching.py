@@ -242,7 +242,8 @@ def match(chain: Sequence[CertRecord], registry: Registry) -> Verdict:
                 (
                     f"{_describe(c, i)} is a CA certificate that asserts id-kp-OCSPSigning, so it "
                     "can sign OCSP answers for every certificate its issuer signed directly "
-                    "(RFC 6960 4.2.2.2; forbidden by BR 7.1.2.10.6).",
+                    "(RFC 6960 §4.2.2.2; forbidden for TLS subordinate CAs by "
+                    "BR 2.2.6 §7.1.2.10.6).",
                     *notes,
                 ),
                 position=i,

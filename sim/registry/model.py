@@ -60,7 +60,7 @@ INCIDENT_2020 = Incident(
     id="ocsp-eku-2020",
     title="Intermediates with the OCSPSigning EKU (dangerous delegated responders), July 2020",
     disclosed=dt.date(2020, 7, 1),
-    # BR 4.9.1.2: a subordinate CA certificate is revoked within 7 days of such a finding.
+    # BR 1.7.0 §4.9.1.2: a subordinate CA certificate is revoked within 7 days of such a finding.
     deadline=dt.date(2020, 7, 8),
     lesson="notebooks/02_ocsp_delegated_responder.ipynb",
     sources=(

@@ -41,7 +41,9 @@ def test_csv_has_one_row_per_day(capsys: pytest.CaptureFixture[str]) -> None:
 def test_table_lists_states_and_blast_radius(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--scenario", "ocsp-eku-2020", "--n", "3000"]) == 0
     out = capsys.readouterr().out
-    assert "broken" in out and "blast radius on day 7" in out and "GlobalSign" in out
+    assert "broken" in out and "blast radius on day 7 (simulated)" in out and "GlobalSign" in out
+    # Every number in the table is a model's: the header says so.
+    assert "shares of the simulated population" in out and "(simulated)" in out.splitlines()[1]
 
 
 def test_list_names_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,7 @@ import importlib.util
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -400,17 +401,31 @@ def test_a_backend_that_never_answers_never_stalls_a_page(
         silent.stop()
 
 
-def test_default_mode_warns_by_hash_prefix_on_a_site_the_backend_already_checked(
+def test_default_mode_warns_by_hash_prefix_on_a_site_in_the_scan_corpus(
     lab: Lab, launch: Callable[..., Browser]
 ) -> None:
-    """Chrome's default: '!' on a site the backend knows, and no hostname leaves the browser.
+    """Chrome's default: '!' on a site the scan corpus holds, and no hostname leaves the browser.
 
-    The backend answers prefixes from the verdicts it holds; here it learns the affected site
-    through its own host check before the browser starts (the scan corpus will be such a list).
+    The backend answers prefixes only from its scan corpus; here an operator's scan (the same
+    scanner, judgement and corpus row as ``revlab scan --into-db``, with the test names mapped
+    to loopback) puts the affected site there before the browser starts.
     """
-    with lab.backend.app.test_client() as client:
-        known = client.get(f"/v1/hosts/{lab.affected.host}?port={lab.affected.port}").get_json()
-    assert known is not None and known["verdict"] == "affected"
+    from extension_api.scan_corpus import CorpusRow, ScanCorpus
+    from sim.registry import shipped_registry
+    from tlsscan.results import judge
+    from tlsscan.scanner import ScanOptions, scan_batch
+    from tlsscan.targets import Target
+
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        (served,) = pool.submit(
+            scan_batch, [Target(lab.affected.host, lab.affected.port, 1)],
+            ScanOptions(allow_private=True), resolver=loopback_resolver(HOSTS),
+        ).result()
+    result = judge(served, shipped_registry())
+    assert result.verdict == "affected", result.reason
+    corpus = ScanCorpus(lab.backend.app.extensions["revlab"].store.engine).ensure()
+    corpus.put([CorpusRow.from_scan(result, "browser-test.txt")])
     before = len(lab.backend.log.snapshot())
     browser = launch()
     browser.configure(backendUrl=lab.backend.url)  # the mode stays Chrome's default

@@ -35,9 +35,9 @@ def build_slides() -> Any:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every lesson run and every deck built (no figure files; the Japanese talk keeps the
+    """Every lesson run, every deck and the figure files built (the Japanese talk keeps the
     English run's figures, so the lessons run once)."""
     require(slides_tooling_present(), "notebooks/node_modules is missing: run `cd notebooks && npm ci`")
     out = tmp_path_factory.mktemp("slides-build")
-    assert build_slides().main(["--out", str(out), "--no-figures", "--no-ja-figures"]) == 0
+    assert build_slides().main(["--out", str(out), "--no-ja-figures"]) == 0
     return out

@@ -16,6 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from sim.lessons import LESSON_NOW
 from tests.conftest import REPO
 from tests.notebooks.conftest import slides_tooling_present
 
@@ -57,8 +58,11 @@ def test_notebook_states_now_and_names_its_sources(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "2026-11-01" in prose and "NOW = dt.datetime(2026, 11, 1" in code
-    assert "Sources:" in prose and ("../shared/reference" in prose or "https://" in prose)
+    # The reader sees the date; the code takes it (and the seed) from the one place.
+    assert LESSON_NOW.date().isoformat() in prose
+    assert "from sim.lessons import LESSON_NOW as NOW, LESSON_SEED as SEED" in code
+    assert "NOW = " not in code and "SEED = " not in code
+    assert "Sources:" in prose and "https://" in prose
 
 
 @pytest.mark.slow

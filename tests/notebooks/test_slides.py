@@ -410,15 +410,30 @@ def test_lesson_2_shows_the_openssl_lines_a_reader_needs_whole(built: Path) -> N
 
 
 @pytest.mark.slow
-def test_figures_are_exported_as_png_and_svg_at_16_to_9(tmp_path: Path) -> None:
+def test_figures_are_the_lessons_tagged_figures_as_png_and_svg_at_16_to_9(built: Path) -> None:
     from matplotlib.image import imread
 
-    build = build_slides()
-    written = build.export_figures(tmp_path)
-    names = {p.stem for p in written}
-    assert {"01-seed-hierarchy", "03-blast-hierarchy", "04-timeline-staged",
-            "06-bandwidth"} <= names  # fmt: skip
-    for name in names:
-        assert (tmp_path / f"{name}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
-        height, width = imread(tmp_path / f"{name}.png").shape[:2]
+    tagged = {f"{path.stem[:2]}-{cell.metadata['figure_name']}"
+              for path in LESSONS for cell in nbformat.read(path, as_version=4).cells
+              if "figure" in cell.metadata.get("tags", [])}  # fmt: skip
+    figures = built / "figures"
+    # One file pair per tagged cell of the lessons, and no other: nothing is drawn twice.
+    assert {p.stem for p in figures.glob("*.png")} == tagged
+    assert {p.stem for p in figures.glob("*.svg")} == tagged
+    assert {"01-seed-hierarchy", "03-blast-hierarchy", "04-timeline-staged", "04-heldout",
+            "06-bandwidth"} <= tagged  # fmt: skip
+    for name in tagged:
+        assert (figures / f"{name}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        height, width = imread(figures / f"{name}.png").shape[:2]
         assert (width, height) == (1600, 900), name
+    # The executed lessons keep no trace of the capture (a temporary path).
+    executed = (built / "notebooks" / "04_revocation_timelines.ipynb").read_text(encoding="utf-8")
+    assert "revlab_figure" not in executed
+
+
+def test_the_build_no_longer_draws_figures_itself() -> None:
+    build = build_slides()
+    assert not hasattr(build, "figures")
+    source = (REPO / "notebooks" / "build_slides.py").read_text(encoding="utf-8")
+    assert "sim.plots." not in source.replace("sim.plots.style", "").replace(
+        "sim.plots.timeline", "")  # the slide size; whether plots take lang=

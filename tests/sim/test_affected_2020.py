@@ -6,8 +6,11 @@ import collections
 import csv
 import datetime as dt
 import io
+import json
 from importlib import resources
+from pathlib import Path
 
+import pytest
 from matplotlib.figure import Figure
 
 from sim.affected_2020 import UNIDENTIFIED, affected_2020, ca_labels_2020
@@ -79,3 +82,29 @@ def test_every_published_revocation_matches_a_listed_intermediate() -> None:
 
 def _data(name: str) -> str:
     return resources.files("sim").joinpath(f"data/incident-2020/{name}").read_text("utf-8")
+
+
+def test_cli_api_and_lesson_3_figure_show_the_same_ca_labels_and_counts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from extension_api import create_app
+    from extension_api.registry_columns import entries_from_columns
+    from revlab import main
+    from sim.intermediates import kinds_by_ca
+    from sim.plots.hierarchy import plot_kinds_by_ca
+
+    assert main(["registry", "show", "--format", "json"]) == 0
+    cli = collections.Counter(e["ca_label"] for e in json.loads(capsys.readouterr().out))
+    app = create_app({"data_dir": str(tmp_path), "rate_limit": "", "hosts_rate_limit": ""})
+    served = app.test_client().get("/v1/registry").get_json()
+    api = collections.Counter(
+        e["ca_label"] for e in entries_from_columns(served["columns"], served["count"]))
+    hierarchy = load_hierarchy_2020()
+    simulation = collections.Counter(i.ca for i in hierarchy.intermediates)
+    assert cli == api == simulation
+    assert sum(cli.values()) == 293  # the public list (docs/sources.md)
+    # Lesson 3's first figure: one bar per CA label, with the CLI's count as its total.
+    table = kinds_by_ca(hierarchy)
+    ax = plot_kinds_by_ca(table, ax=Figure().subplots())
+    assert {t.get_text() for t in ax.get_yticklabels()} == set(cli)
+    assert {ca: int(n) for ca, n in table["total"].items()} == dict(cli)

@@ -18,6 +18,7 @@ from sim.audit import CODES, Severity, audit, sibling_exposure, tls_validity_lim
 from sim.audit_checks import CHECKS
 from sim.loader import load_ccadb_csv, load_paths, load_pem_bundle
 from sim.pki import build_hierarchy
+from sim.rules import cite
 from tests.conftest import NOW, REPO, TEST_DATA, require_tool, shared_path
 
 GOLDEN = TEST_DATA / "golden"
@@ -63,8 +64,11 @@ def test_findings_carry_severity_and_cite_their_rule() -> None:
     (record,) = load_paths([GOLDEN / "ca_ocsp_signing_eku.pem"])
     findings = {f.code: f for f in audit(record).findings}
     assert findings["ca.ocsp_signing_eku"].severity is Severity.ERROR
-    assert "RFC 6960 4.2.2.2" in findings["ca.ocsp_signing_eku"].message
-    assert "BR 4.9.9" in findings["ocsp_responder.missing_nocheck"].message
+    # Each message cites through sim.rules: the BR with the version the rule was read from.
+    assert cite("rfc6960.delegated_responder") in findings["ca.ocsp_signing_eku"].message
+    assert "BR 2.2.6 §7.1.2.10.6" in findings["ca.ocsp_signing_eku"].message
+    assert "BR 1.7.0 §4.9.9" in findings["ocsp_responder.missing_nocheck"].message
+    assert "BR 2.2.6 §7.1.2.8.6" in findings["ocsp_responder.missing_nocheck"].message
 
 
 def _shipped_rows() -> dict[str, dict[str, str]]:

@@ -92,7 +92,7 @@ def test_generated_ca_with_ocsp_signing_is_a_dangerous_responder() -> None:
     verdict = match(_records(h["leaf"].pem, h["intermediate_g2"].pem), shipped_registry())
     assert verdict.kind is VerdictKind.DANGEROUS_RESPONDER
     assert verdict.position == 1
-    assert "RFC 6960 4.2.2.2" in " ".join(verdict.reasons)
+    assert "RFC 6960 §4.2.2.2" in " ".join(verdict.reasons)
 
 
 def _reissue_setup() -> tuple[Registry, Any]:

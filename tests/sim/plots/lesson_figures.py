@@ -1,13 +1,13 @@
 """Every figure the lessons draw, with the arguments the lessons pass (one place for the tests).
 
 Each entry mirrors a plotting call in ``notebooks/*.ipynb`` (including each widget's initial
-state) and in ``notebooks/build_slides.py``; the figure checks of ``sim.plots.checks`` run on
-all of them, in English and in Japanese. The data are computed once per test session.
+state; the slides re-save the lessons' own tagged figures); the figure checks of
+``sim.plots.checks`` run on all of them, in English and in Japanese. The data are computed once
+per test session.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache, partial
@@ -15,9 +15,10 @@ from typing import Any
 
 from matplotlib.axes import Axes
 
-#: The lessons' fixed "now" and seed (each notebook states them).
-NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-SEED = 2026
+from sim.lessons import LESSON_NOW, LESSON_SEED
+
+#: The lessons' fixed "now" and seed (sim/lessons.py, which the notebooks read too).
+NOW, SEED = LESSON_NOW, LESSON_SEED
 
 #: Lesson 1's dropdown: each break's title and the marks its figure draws.
 BREAKS: dict[str, dict[str, str]] = {
@@ -52,6 +53,7 @@ def _data() -> dict[str, Any]:
     from sim.blast import blast_radius
     from sim.calibration import fit_all, model_curve
     from sim.exposure import browser_mix, mechanism_table, timeline_exposure
+    from sim.holdout import held_out
     from sim.incident import ocsp_eku_2020, simulate
     from sim.intermediates import kinds_by_ca, load_hierarchy_2020
     from sim.lifetimes import LIFETIMES, compare_lifetimes
@@ -68,7 +70,7 @@ def _data() -> dict[str, Any]:
     )
     widget = replace(
         base, mix=mix, ari=False, revocation_days=dict.fromkeys(base.revocation_days, 7.0),
-        deadlines={"chosen revocation day": 7, "BR 4.9.1.2: 7 days": 7},
+        deadlines={"chosen revocation day": 7, "BR 1.7.0 §4.9.1.2: 7 days": 7},
     )  # fmt: skip
     dv = next(
         i for i in staged.revocation_days.index if i.startswith("GlobalSign RSA DV SSL CA 2018")
@@ -82,6 +84,7 @@ def _data() -> dict[str, Any]:
         "staged": staged,
         "widget": simulate(widget, n=n, seed=SEED, mode="cohort"),
         "calibration": [(f, *model_curve(f)) for f in fit_all()],
+        "heldout": held_out(fit_all()),
         "responders": _responders(),
         "lifetimes": compare_lifetimes(LIFETIMES),
         "lifetimes_widget": compare_lifetimes(
@@ -105,7 +108,7 @@ def _break(title: str, ax: Axes, lang: str) -> Axes:
 def lesson_figures() -> dict[str, Draw]:
     """The lessons' figures by ``<lesson>-<name>`` (the names of ``build/figures``)."""
     from sim.plots.blast import plot_blast_by_ca, plot_blast_hierarchy
-    from sim.plots.calibration import plot_calibration
+    from sim.plots.calibration import plot_calibration, plot_heldout
     from sim.plots.hierarchy import plot_certificate_tree, plot_kinds_by_ca, plot_subtree
     from sim.plots.lifetimes import plot_attrition, plot_renewal_cost
     from sim.plots.mechanisms import (
@@ -146,6 +149,7 @@ def lesson_figures() -> dict[str, Draw]:
         "04-timeline-widget": lambda ax, lang: plot_timeline(d()["widget"], ax=ax, lang=lang),
         "04-calibration": lambda ax, lang: plot_calibration(
             d()["calibration"], ax=ax, lang=lang),
+        "04-heldout": lambda ax, lang: plot_heldout(d()["heldout"], ax=ax, lang=lang),
         "05-attrition": lambda ax, lang: plot_attrition(d()["lifetimes"], ax=ax, lang=lang),
         "05-renewal-cost": lambda ax, lang: plot_renewal_cost(
             d()["lifetimes"], ax=ax, lang=lang),

@@ -45,5 +45,5 @@ def test_treemap_highlights_affected_subtrees(blast: BlastRadius) -> None:
     assert "GlobalSign" in [t.get_text() for t in ax.texts]
     assert ax.get_title(loc="left").startswith("Simulated population")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["breaks on day 7 (still served)", "affected, leaves already moved",
-                      "not affected"]  # fmt: skip
+    assert legend == ["still served on day 7 (breaks once revoked)",
+                      "affected, leaves already moved", "not affected"]  # fmt: skip

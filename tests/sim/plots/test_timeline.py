@@ -16,7 +16,7 @@ def test_timeline_draws_each_state_as_a_percentage_and_the_deadlines() -> None:
     broken = lines["broken (served under a revoked intermediate)"]
     assert np.allclose(broken.get_ydata(), 100 * tl.fractions()["broken"].to_numpy())
     assert lines["replaced"].get_ydata()[0] == 0
-    markers = [k for k in lines if k.startswith("BR 4.9.1.2")]
+    markers = [k for k in lines if k.startswith("BR 1.7.0 §4.9.1.2")]
     assert markers and list(lines[markers[0]].get_xdata()) == [7, 7]
     assert "day 183: 9 of GlobalSign's intermediates revoked" in lines
     assert ax.get_ylabel() == "% of affected certificates"
