@@ -1,9 +1,11 @@
 """Benchmark ``revlab scan`` against sslyze and a bare asyncio handshake loop, on loopback.
 
-Starts a farm of real TLS servers (`extension_api.demo.serve_chain`, each on its own address of
-127.0.0.0/8 and its own port, in separate processes), each serving a generated leaf and a real
-2020 intermediate (so every verdict is ``affected``). Then, in one run and at the same
-concurrency:
+Starts a farm of real TLS servers (each on its own address of 127.0.0.0/8 and its own port, in
+``--farm-processes`` processes, each one selectors loop with non-blocking TLS sockets: no
+thread per connection), each serving a generated EC P-256 leaf and a real 2020 intermediate (so
+every verdict is ``affected``), closing each connection once its handshake is done. The same
+farm serves all three clients, one after another, at the same concurrency; the farm and the
+client under test share the machine's CPUs. Then, in one run:
 
 1. ``revlab scan`` as a user runs it (a subprocess, start-up included) over ``--targets``
    targets cycling through the farm: targets/s, errors and its peak RSS;
@@ -20,7 +22,12 @@ virtual environment: ``--sslyze-python PATH``, or one made (once, from PyPI) und
 ``~/.cache/revlab/bench-sslyze``. ``--no-sslyze`` skips it (its ratio is then not checked).
 
 Run: ``.venv/bin/python benchmarks/bench_scan.py`` (options: ``--sites 64 --concurrency 64
---targets 20000 --sslyze-targets 300 --memory-targets 100000``).
+--targets 20000 --sslyze-targets 300 --memory-targets 100000 --revlab-processes 1``).
+
+What limits the rates: the client's side of a TLS handshake in Python's ``ssl`` (OpenSSL 3.0
+here) costs about 0.8 ms of CPU, most of it inside libcrypto, so one process does at most about
+1,200 handshakes/s, less with the farm on the same CPUs. sslyze uses its own OpenSSL 1.1.1
+(nassl) and several handshakes per server.
 """
 
 from __future__ import annotations
@@ -30,11 +37,13 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import selectors
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -42,12 +51,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from extension_api.demo import affected_intermediate_pem, serve_chain  # noqa: E402
+from extension_api.demo import affected_intermediate_pem  # noqa: E402
 from sim.pki import build_hierarchy  # noqa: E402
 from tlsscan.fetcher import client_context, served_chain  # noqa: E402
 
 SSLYZE_VENV = Path.home() / ".cache" / "revlab" / "bench-sslyze"
 SSLYZE_SPEC = "sslyze==6.3.1"
+#: Seconds after which the farm drops a connection whose handshake has not completed.
+_FARM_STALE = 30.0
 
 _SSLYZE_SCRIPT = """
 import json, sys, time
@@ -72,8 +83,8 @@ print(json.dumps({"ok": ok, "errors": errors, "seconds": time.perf_counter() - s
 """
 
 
-def _farm(addresses: list[str], pipe: Connection) -> None:
-    """Serve a leaf and a real 2020 intermediate on each address until told to stop."""
+def _farm_context() -> ssl.SSLContext:
+    """The farm's server context: a generated EC P-256 leaf and a real 2020 intermediate."""
     import datetime as dt
 
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -82,12 +93,89 @@ def _farm(addresses: list[str], pipe: Connection) -> None:
         {"name": "ica", "kind": "intermediate", "issuer": "root"},
         {"name": "leaf", "kind": "tls_server", "issuer": "ica", "dns_names": ["bench.test"]},
     ]}, now=now, seed=1)
-    chain = [pki["leaf"].pem, affected_intermediate_pem(0)]
-    with ExitStack() as stack:
-        sites = [stack.enter_context(serve_chain(chain, pki["leaf"].key_pem(), host=a))
-                 for a in addresses]
-        pipe.send([(s.host, s.port) for s in sites])
-        pipe.recv()  # stop
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # the real intermediate is SHA-1 signed
+    # No session tickets: no client here resumes, and minting them is server work that none of
+    # the three clients asks for (they all close after the handshake).
+    context.options |= ssl.OP_NO_TICKET
+    context.num_tickets = 0
+    with tempfile.TemporaryDirectory(prefix="revlab-bench-farm-") as tmp:
+        chain, key = Path(tmp) / "chain.pem", Path(tmp) / "key.pem"
+        chain.write_bytes(pki["leaf"].pem + affected_intermediate_pem(0))
+        key.write_bytes(pki["leaf"].key_pem())
+        context.load_cert_chain(chain, key)
+    return context
+
+
+def _farm(addresses: list[str], pipe: Connection) -> None:
+    """Serve the chain on each address until told to stop: one selectors loop, no threads.
+
+    Each site is a non-blocking listener; each accepted connection a non-blocking TLS socket
+    driven through its handshake by the loop and closed as soon as the handshake completes
+    (or fails). A connection stuck longer than `_FARM_STALE` seconds is dropped.
+    """
+    context = _farm_context()
+    selector = selectors.DefaultSelector()
+    listeners = []
+    for address in addresses:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, 0))
+        listener.listen(4096)
+        listener.setblocking(False)
+        selector.register(listener, selectors.EVENT_READ)
+        listeners.append(listener)
+    selector.register(pipe, selectors.EVENT_READ)
+    pipe.send([listener.getsockname() for listener in listeners])
+    started: dict[ssl.SSLSocket, float] = {}
+
+    def drop(tls: ssl.SSLSocket) -> None:
+        selector.unregister(tls)
+        del started[tls]
+        tls.close()  # no close_notify: every client drops the connection after the handshake
+
+    def step(tls: ssl.SSLSocket) -> None:
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            selector.modify(tls, selectors.EVENT_READ)
+        except ssl.SSLWantWriteError:
+            selector.modify(tls, selectors.EVENT_WRITE)
+        except (ssl.SSLError, OSError):
+            drop(tls)
+        else:
+            drop(tls)
+
+    sweep = time.monotonic() + _FARM_STALE
+    while True:
+        for key, _events in selector.select(timeout=1.0):
+            ready = key.fileobj
+            if isinstance(ready, ssl.SSLSocket):  # a handshake in progress
+                step(ready)
+            elif isinstance(ready, socket.socket):  # a listener: accept all that wait
+                while True:
+                    try:
+                        conn, _ = ready.accept()
+                    except OSError:  # BlockingIOError: none left; EMFILE: clients retry
+                        break
+                    conn.setblocking(False)
+                    tls = context.wrap_socket(conn, server_side=True,
+                                              do_handshake_on_connect=False)
+                    started[tls] = time.monotonic()
+                    selector.register(tls, selectors.EVENT_READ)
+                    step(tls)
+            else:  # the pipe: stop
+                for tls in list(started):
+                    drop(tls)
+                for listener in listeners:
+                    listener.close()
+                return
+        now = time.monotonic()
+        if now >= sweep:
+            sweep = now + _FARM_STALE
+            for tls, since in list(started.items()):
+                if now - since > _FARM_STALE:
+                    drop(tls)
 
 
 def _start_farm(sites: int, processes: int) -> tuple[list[tuple[str, int]], list[Any]]:
@@ -112,7 +200,8 @@ def _stop_farm(handles: list[Any]) -> None:
         process.join(10)
 
 
-def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int) -> dict[str, Any]:
+def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int, processes: int = 1
+            ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="revlab-bench-") as tmp:
         listed = Path(tmp) / "targets.txt"
         with listed.open("w") as handle:
@@ -122,6 +211,7 @@ def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int) -> dic
         out = Path(tmp) / "results.jsonl"
         command = [sys.executable, "-m", "revlab", "scan", str(listed), "--allow-private",
                    "--concurrency", str(concurrency), "--timeout", "10", "--no-progress",
+                   "--processes", str(processes),
                    "--out", str(out)]
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
@@ -198,6 +288,9 @@ def main() -> int:
     parser.add_argument("--sslyze-targets", type=int, default=300)
     parser.add_argument("--memory-targets", type=int, default=100_000,
                         help="targets of the RSS run (0 skips it)")
+    parser.add_argument("--revlab-processes", type=int, default=1,
+                        help="revlab scan --processes (default 1: one process, as the bare "
+                        "loop and sslyze; the concurrency is shared out, not multiplied)")
     parser.add_argument("--sslyze-python", help="a Python with sslyze installed")
     parser.add_argument("--no-sslyze", action="store_true")
     args = parser.parse_args()
@@ -205,16 +298,21 @@ def main() -> int:
     targets, handles = _start_farm(args.sites, args.farm_processes)
     try:
         print(f"farm: {len(targets)} TLS servers on 127.0.0.0/8 in {args.farm_processes} "
-              f"processes; concurrency {args.concurrency}", flush=True)
+              f"processes (one selectors loop each, no threads, no session tickets); "
+              f"concurrency {args.concurrency} for every client; {os.cpu_count()} CPUs shared "
+              f"by the farm and the client under test (the clients run one after another); "
+              f"revlab scan in {args.revlab_processes} process(es), the bare loop in 1, "
+              f"sslyze in 1 (its threads)", flush=True)
         bare = asyncio.run(_bare_loop(targets, args.targets, args.concurrency))
         print(f"bare asyncio loop: {bare['rate']:8.0f} handshakes/s "
               f"({bare['targets']} in {bare['seconds']:.1f} s, {bare['errors']} errors)",
               flush=True)
-        scan = _revlab(targets, args.targets, args.concurrency)
+        scan = _revlab(targets, args.targets, args.concurrency, args.revlab_processes)
         print(f"revlab scan:       {scan['rate']:8.0f} targets/s "
               f"({scan['targets']} in {scan['seconds']:.1f} s incl. start-up, "
               f"errors {scan['error_kinds'] or 0}, verdicts {scan['verdicts']}, "
-              f"peak RSS {scan['max_rss_mb']:.0f} MB)", flush=True)
+              f"peak RSS {scan['max_rss_mb']:.0f} MB"
+              f"{' of the largest process' if args.revlab_processes > 1 else ''})", flush=True)
         slow = None
         if python is not None:
             slow = _sslyze(python, targets, args.sslyze_targets, args.concurrency)
@@ -223,7 +321,8 @@ def main() -> int:
                   flush=True)
         memory = None
         if args.memory_targets:
-            memory = _revlab(targets, args.memory_targets, args.concurrency)
+            memory = _revlab(targets, args.memory_targets, args.concurrency,
+                             args.revlab_processes)
             print(f"revlab scan of {memory['targets']} targets: peak RSS "
                   f"{memory['max_rss_mb']:.0f} MB, {memory['rate']:.0f} targets/s, "
                   f"errors {memory['error_kinds'] or 0}", flush=True)

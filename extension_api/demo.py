@@ -144,7 +144,15 @@ def serve_chain(
     listener.bind((host, 0))
     listener.listen(1024)
     listener.settimeout(_POLL)
-    workers: list[threading.Thread] = []
+    # The connections still being served: each worker removes itself when done, so a site that
+    # serves many connections keeps no finished thread.
+    workers: set[threading.Thread] = set()
+
+    def serve_one(conn: socket.socket) -> None:
+        try:
+            _handle(conn, mode, context, stop)
+        finally:
+            workers.discard(threading.current_thread())
 
     def accept_loop() -> None:
         while not stop.is_set():
@@ -154,11 +162,9 @@ def serve_chain(
                 continue
             except OSError:
                 return
-            worker = threading.Thread(
-                target=_handle, args=(conn, mode, context, stop), daemon=True
-            )
+            worker = threading.Thread(target=serve_one, args=(conn,), daemon=True)
+            workers.add(worker)
             worker.start()
-            workers.append(worker)
 
     thread = threading.Thread(target=accept_loop, daemon=True)
     thread.start()
@@ -168,5 +174,5 @@ def serve_chain(
         stop.set()
         thread.join(5)
         listener.close()
-        for worker in workers:
+        for worker in list(workers):
             worker.join(5)

@@ -11,9 +11,10 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sim.registry import Registry, VerdictKind
+from sim.registry import Registry, RegistryEntry, VerdictKind
 from sim.served import verdict_for_served
 from tlsscan.scanner import ScanErrorKind, Served
 
@@ -100,6 +101,20 @@ class ScanResult:
         }
 
 
+@lru_cache(maxsize=1024)
+def _entry_json(entry: RegistryEntry) -> dict[str, Any]:
+    # Memoised: a scan of an estate meets the same few listed entries again and again, and
+    # `RegistryEntry.to_json` (dataclasses.asdict) costs more than the rest of `judge`.
+    return entry.to_json()
+
+
+def _listed(entry: RegistryEntry | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    cached = _entry_json(entry)
+    return {**cached, "reissues": list(cached["reissues"])}  # each result owns its dict
+
+
 def judge(served: Served, registry: Registry) -> ScanResult:
     """The result of a scanned target: its chain's verdict against ``registry``."""
     verdict = verdict_for_served(served.chain, served.detail, registry)
@@ -120,7 +135,7 @@ def judge(served: Served, registry: Registry) -> ScanResult:
         verdict=verdict.kind,
         reason=verdict.summary,
         error=served.error,
-        listed=None if verdict.entry is None else verdict.entry.to_json(),
+        listed=_listed(verdict.entry),
         decided_by=decided_by,
         known_reissue=verdict.serves_known_reissue,
         remedy={"owner": verdict.remedy_owner, "visitor": verdict.remedy_visitor},

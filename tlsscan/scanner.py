@@ -22,7 +22,11 @@ import asyncio
 import datetime as dt
 import enum
 import ipaddress
+import multiprocessing as mp
+import queue as queues
 import ssl
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,6 +42,7 @@ __all__ = [
     "ScanErrorKind",
     "ScanOptions",
     "Served",
+    "run_processes",
     "run_stream",
     "scan_batch",
     "scan_stream",
@@ -55,6 +60,8 @@ _MAX_CHAIN = FetchPolicy.max_chain
 _RESOLVER_THREADS = 32
 #: Results waiting for the consumer before the workers pause.
 _QUEUE_FACTOR = 2
+#: IP-literal targets whose guard answer is remembered (a scan of an estate by address).
+_LITERAL_CACHE = 4096
 #: The allow-list of ``allow_private``: every IPv4 and IPv6 address.
 _EVERYWHERE = ("0.0.0.0/0", "::/0")
 
@@ -146,6 +153,26 @@ class _Scan:
         self.resolver: Resolver = resolver or system_resolver
         self.executor = executor
         self.context: ssl.SSLContext = client_context()
+        # The guard's answer for IP literals (no resolution: it cannot change during a scan).
+        self.literals: dict[tuple[str, int], list[IPAddress] | str] = {}
+
+    def vetted_literal(self, target: Target, literal: IPAddress) -> list[IPAddress]:
+        key = (target.host, target.port)
+        found = self.literals.get(key)
+        if found is None:
+            resolved = [str(literal)]
+            try:
+                found = vetted_addresses(
+                    target.host, target.port, self.policy, lambda _h, _p: resolved
+                )
+            except GuardError as exc:
+                found = str(exc)
+            if len(self.literals) >= _LITERAL_CACHE:
+                self.literals.clear()
+            self.literals[key] = found
+        if isinstance(found, str):
+            raise _Failed(ScanErrorKind.GUARD, found)
+        return list(found)
 
     async def addresses(self, target: Target) -> list[IPAddress]:
         try:
@@ -161,7 +188,7 @@ class _Scan:
             if not raw:
                 raise _Failed(ScanErrorKind.DNS, "the name resolves to no address") from None
         else:
-            raw = [str(literal)]
+            return self.vetted_literal(target, literal)
         resolved: Sequence[str] = list(raw)
         try:
             # The fetcher's guard on the addresses we resolved (resolved once, never again).
@@ -321,3 +348,142 @@ def run_stream(
 
     asyncio.run(consume())
 
+
+
+#: Targets the parent hands a worker process at a time, and batches queued per worker.
+_BATCH = 256
+_BATCHES_QUEUED = 4
+#: A worker sends its results in batches of at most this many, or after this many seconds.
+_RESULTS_BATCH = 128
+_RESULTS_EVERY = 0.1
+
+
+def _process_worker(
+    inbox: mp.Queue,  # type: ignore[type-arg]
+    outbox: mp.Queue,  # type: ignore[type-arg]
+    options: ScanOptions,
+    resolver: Resolver | None,
+) -> None:
+    """One worker process: scan what the parent hands over, send results back in batches."""
+    pending: list[Served] = []
+    sent = time.monotonic()
+
+    def targets() -> Iterator[Target]:
+        # A blocking get stalls this loop only while the parent has nothing more to hand out.
+        while (batch := inbox.get()) is not None:
+            yield from batch
+
+    def on_result(served: Served) -> None:
+        nonlocal sent
+        pending.append(served)
+        now = time.monotonic()
+        if len(pending) >= _RESULTS_BATCH or now - sent >= _RESULTS_EVERY:
+            outbox.put(list(pending))
+            pending.clear()
+            sent = now
+
+    try:
+        run_stream(targets(), options, on_result, resolver=resolver)
+        outbox.put(list(pending))
+        outbox.put(None)
+    except BaseException as exc:
+        outbox.put(f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def run_processes(
+    targets: Iterable[Target],
+    options: ScanOptions,
+    on_result: Callable[[Served], None],
+    *,
+    processes: int,
+    resolver: Resolver | None = None,
+) -> None:
+    """`run_stream` in ``processes`` worker processes (one event loop each), for a machine whose
+    one core is the limit: TLS handshakes cost CPU on the client too.
+
+    ``options.concurrency`` stays the total in flight: it is shared out between the workers.
+    Targets are handed out in batches as workers ask for them (input stays streamed); results
+    come back to this process, which calls ``on_result`` for each as it arrives.
+    """
+    if processes < 1:
+        raise ParameterError(f"processes must be at least 1, got {processes}")
+    processes = min(processes, options.concurrency)
+    if processes == 1:
+        run_stream(targets, options, on_result, resolver=resolver)
+        return
+    context = mp.get_context("fork")  # the workers inherit the resolver; nothing to pickle
+    outbox: mp.Queue = context.Queue()  # type: ignore[type-arg]
+    inboxes: list[mp.Queue] = []  # type: ignore[type-arg]
+    workers = []
+    for k in range(processes):
+        share = options.concurrency // processes + (k < options.concurrency % processes)
+        inbox: mp.Queue = context.Queue(_BATCHES_QUEUED)  # type: ignore[type-arg]
+        worker = context.Process(
+            target=_process_worker,
+            args=(inbox, outbox, ScanOptions(options.timeout, share, options.allow_private),
+                  resolver),
+            daemon=True,
+        )
+        worker.start()
+        inboxes.append(inbox)
+        workers.append(worker)
+    stop = threading.Event()
+    feed_error: list[BaseException] = []
+
+    def feed() -> None:
+        # Round-robin batches; a full inbox (a busy worker) makes the feeder wait on it.
+        try:
+            iterator = iter(targets)
+            k = 0
+            while not stop.is_set():
+                batch = []
+                for target in iterator:
+                    batch.append(target)
+                    if len(batch) >= _BATCH:
+                        break
+                if not batch:
+                    break
+                while not stop.is_set():
+                    try:
+                        inboxes[k % processes].put(batch, timeout=0.05)
+                        break
+                    except queues.Full:
+                        k += 1  # that worker is busy: try the next one
+                k += 1
+        except BaseException as exc:  # a bad input file: raised in the caller below
+            feed_error.append(exc)
+        finally:
+            for inbox in inboxes:
+                inbox.put(None)
+
+    feeder = threading.Thread(target=feed, name="revlab-scan-feed", daemon=True)
+    feeder.start()
+    try:
+        running = processes
+        while running:
+            try:
+                item = outbox.get(timeout=1.0)
+            except queues.Empty:
+                if not any(w.is_alive() for w in workers):
+                    raise RuntimeError("the scan's worker processes died") from None
+                continue
+            if item is None:
+                running -= 1
+            elif isinstance(item, str):
+                raise RuntimeError(f"a scan worker failed: {item}")
+            else:
+                for served in item:
+                    on_result(served)
+        feeder.join()
+        if feed_error:
+            raise feed_error[0]
+    finally:
+        stop.set()
+        for inbox in inboxes:
+            inbox.cancel_join_thread()  # never wait at exit on a batch nobody will read
+        for worker in workers:
+            worker.join(1)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()

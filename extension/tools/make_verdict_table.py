@@ -42,8 +42,12 @@ sys.path.insert(0, str(REPO))
 
 from extension_api import create_app  # noqa: E402
 from extension_api.demo import serve_chain  # noqa: E402
+from extension_api.scan_corpus import CorpusRow, ScanCorpus  # noqa: E402
 from sim.loader import load_pem_bundle, record_from_der  # noqa: E402
 from sim.registry import Verdict, VerdictKind, match, shipped_registry  # noqa: E402
+from tlsscan.results import judge  # noqa: E402
+from tlsscan.scanner import ScanOptions, scan_batch  # noqa: E402
+from tlsscan.targets import Target  # noqa: E402
 
 FIXTURES = REPO / "extension" / "test" / "fixtures"
 OUT = FIXTURES / "verdict_table.json"
@@ -187,6 +191,7 @@ def main() -> None:
         }
     )
     client = app.test_client()
+    corpus = ScanCorpus(app.extensions["revlab"].store.engine).ensure()
     served = client.get("/v1/registry").get_json()
     cases = []
     for name, about, intermediates in plans:
@@ -203,6 +208,10 @@ def main() -> None:
         with serve_chain(pems, key_pem) as site:
             direct = client.get(f"/v1/hosts/{HOST}?port={site.port}").get_json()
             port = site.port
+            # The prefix lookup answers from the scan corpus only: scan the site as
+            # `revlab scan --into-db` does (the same scanner, judgement and corpus row).
+            (scanned,) = scan_batch([Target(HOST, port, 1)], ScanOptions(allow_private=True))
+            corpus.put([CorpusRow.from_scan(judge(scanned, registry), "verdict-table")])
         prefix = client.get(
             f"/v1/hostprefix/{hashlib.sha256(HOST.encode()).hexdigest()[:5]}"
         ).get_json()

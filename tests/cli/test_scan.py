@@ -214,3 +214,31 @@ def test_into_db_feeds_hostprefix_and_the_scan_summary(
     assert (summary["targets"], summary["verdicts"]) == (2, {"affected": 1, "clean": 1})
     assert summary["lists"][0]["name"] == "estate.txt"
     app.extensions["revlab"].store.dispose()
+
+
+def test_processes_share_the_work_and_give_the_same_results(
+    sites: dict[str, str], tmp_path: Path
+) -> None:
+    lines = [site for _ in range(80) for site in sites.values()]  # more than one batch
+    targets = _list(tmp_path, *lines)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    patient = [*FAST, "--timeout", "10"]  # no timeout on a busy test machine
+    assert main(["scan", targets, *patient, "--out", str(one)]) == 1
+    assert main(["scan", targets, *patient, "--out", str(two), "--processes", "2",
+                 "--concurrency", "16"]) == 1
+
+    def tally(path: Path) -> dict[tuple[str, str, str | None], int]:
+        found: dict[tuple[str, str, str | None], int] = {}
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            key = (f"{row['host']}:{row['port']}", row["verdict"], row["error"])
+            found[key] = found.get(key, 0) + 1
+        return found
+
+    assert sum(tally(two).values()) == len(lines)
+    assert tally(two) == tally(one)
+
+
+def test_processes_must_be_at_least_one(tmp_path: Path) -> None:
+    assert main(["scan", _list(tmp_path, "127.0.0.1"), "--processes", "0",
+                 "--no-progress"]) == 2
