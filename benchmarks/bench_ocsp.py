@@ -19,8 +19,6 @@ import datetime as dt
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +26,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from cryptography.x509 import ocsp
@@ -39,6 +38,7 @@ from sim.ocsp import CertStatus, build_request, cert_id_for, sign_response  # no
 from sim.ocsp_scenario import build_incident_2020  # noqa: E402
 from sim.ocsp_verify import verify_response  # noqa: E402
 from sim.pki import build_hierarchy  # noqa: E402
+from tests.servers import free_port, listening, running  # noqa: E402
 
 GUNICORN_WORKERS = 2
 OURS = "revlab ocsp serve"
@@ -99,37 +99,6 @@ def bench_crypto(now: dt.datetime) -> None:
         print(f"  {key:9s} signed {signed:8.0f}/s   verified {verified:8.0f}/s")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        # Probe with a real request-less check is unsafe for openssl (see _LUA); wait on
-        # the listening socket via /proc instead of connecting.
-        if _listening(port):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port} after 20 s")
-
-
-def _listening(port: int) -> bool:
-    needle = f":{port:04X} "
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        if any(needle in line and line.split()[3] == "0A" for line in lines):
-            return True
-    return False
-
-
 def _wrk(wrk: str, url: str, script: Path, duration: int, connections: int) -> dict[str, float]:
     out = subprocess.run(
         [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "-s", str(script), url],
@@ -158,15 +127,6 @@ def _check_answer(url: str, request_der: bytes) -> None:
         answer.certificate_status != ocsp.OCSPCertStatus.GOOD
     ):
         raise SystemExit(f"{url} did not answer 'good': {answer.response_status}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def bench_responders(now: dt.datetime, duration: int, connections: int, rounds: int) -> int:
@@ -215,19 +175,14 @@ def bench_responders(now: dt.datetime, duration: int, connections: int, rounds: 
         # cut at the end of the previous run.
         for _ in range(rounds):
             for name, (argv, cwd) in commands.items():
-                port = _free_port()
-                proc = subprocess.Popen(
-                    [*argv, str(port)], cwd=cwd, env=env,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
+                port = free_port()
                 url = f"http://127.0.0.1:{port}/"
-                try:
-                    _wait_port(port, proc)
+                # Ready once it listens (read from /proc): a probing connection is unsafe for
+                # openssl (see _LUA).
+                with running([*argv, str(port)], partial(listening, port), env=env, cwd=cwd):
                     time.sleep(0.5)  # every worker booted and pre-signed
                     _check_answer(url, (d / "req.der").read_bytes())
                     samples[name].append(_wrk(wrk, url, d / "post.lua", duration, connections))
-                finally:
-                    _stop(proc)
 
     results = {
         name: {

@@ -24,6 +24,20 @@ guard, ``REVLAB_ALLOWED_PORTS`` widens the ports the chain fetcher may connect t
   seconds a fetched chain is reused.
 - ``REVLAB_UNKNOWN_TTL`` (default ``60``):
   seconds a failed fetch is reused (no hammering of a dead host).
+- ``REVLAB_HOST_RETENTION`` (default ``3600``):
+  seconds after which a host check (the hostname a user asked about) is deleted from the
+  database; at least the TTLs above.
+- ``REVLAB_CHECK_DEADLINE`` (default ``10``):
+  total seconds a host check may take, across all the addresses it tries.
+- ``REVLAB_MAX_ADDRESSES`` (default ``4``):
+  most addresses of one name a host check tries.
+- ``REVLAB_OUTBOUND_CONCURRENCY`` (default ``16``):
+  host checks one worker runs at once; more get 503 with ``Retry-After``.
+- ``REVLAB_DB_LOCK_WAIT`` (default ``10``):
+  seconds a write waits for the database's write lock before a 503 with ``Retry-After``.
+- ``REVLAB_REGISTRY_REFRESH`` (default ``0``):
+  seconds a worker may serve its in-memory registry before checking the database for a newer
+  import (0: every request checks, so an acknowledged import is seen by every later read).
 - ``REVLAB_REGISTRY_MAX_AGE`` (default ``3600``):
   Cache-Control max-age of ``GET /v1/registry``.
 - ``REVLAB_RATE_LIMIT`` (default ``600/minute``):
@@ -31,7 +45,9 @@ guard, ``REVLAB_ALLOWED_PORTS`` widens the ports the chain fetcher may connect t
 - ``REVLAB_HOSTS_RATE_LIMIT`` (default ``60/minute``):
   per-client limit on ``/v1/hosts`` (it opens connections).
 - ``REVLAB_RATELIMIT_STORAGE_URI`` (default ``memory://``):
-  flask-limiter storage (``redis://...`` for several hosts).
+  where the limits are counted: ``memory://`` is exact for one worker process only;
+  ``redis://host:port`` shares the counts between workers and instances (``revlab serve``
+  refuses several workers with ``memory://`` and limits on).
 - ``REVLAB_CORS_ORIGINS`` (default ``chrome-extension://*,moz-extension://*``):
   allowed origins (``*`` = any id).
 - ``REVLAB_MAX_BODY`` (default ``262144``):
@@ -115,12 +131,17 @@ class Settings:
         max_chain: most certificates in a chain.
         host_ttl: seconds a fetched chain is reused.
         unknown_ttl: seconds a failed fetch is reused.
+        host_retention: seconds after which a stored host check is deleted.
+        check_deadline: total seconds of one host check across its addresses.
+        max_addresses: most addresses a host check tries.
+        outbound_concurrency: host checks one worker runs at once.
+        lock_wait: seconds a write waits for the database's write lock.
         registry_max_age: Cache-Control max-age of the registry.
         registry_refresh: seconds a worker trusts its in-memory registry before re-checking
-            the database for an import made by another worker.
-        rate_limit: per-client limit on ``/v1`` (flask-limiter syntax); empty disables.
+            the database for an import made by another worker (0: every request).
+        rate_limit: per-client limit on ``/v1`` (``N/second|minute|hour|day``); empty disables.
         hosts_rate_limit: per-client limit on ``/v1/hosts``; empty disables.
-        ratelimit_storage_uri: flask-limiter storage.
+        ratelimit_storage_uri: where limits are counted (``memory://``, ``redis://...``).
         cors_origins: allowed origins; ``*`` inside an entry matches an extension id.
         max_body: bytes accepted in a request body.
         max_import_body: bytes accepted in an import body.
@@ -137,8 +158,13 @@ class Settings:
     max_chain: int = 10
     host_ttl: int = 3600
     unknown_ttl: int = 60
+    host_retention: int = 3600
+    check_deadline: float = 10.0
+    max_addresses: int = 4
+    outbound_concurrency: int = 16
+    lock_wait: float = 10.0
     registry_max_age: int = 3600
-    registry_refresh: float = 1.0
+    registry_refresh: float = 0.0
     rate_limit: str = "600/minute"
     hosts_rate_limit: str = "60/minute"
     ratelimit_storage_uri: str = "memory://"
@@ -197,6 +223,11 @@ class Settings:
             "max_chain": ("REVLAB_MAX_CHAIN", int),
             "host_ttl": ("REVLAB_HOST_TTL", int),
             "unknown_ttl": ("REVLAB_UNKNOWN_TTL", int),
+            "host_retention": ("REVLAB_HOST_RETENTION", int),
+            "check_deadline": ("REVLAB_CHECK_DEADLINE", float),
+            "max_addresses": ("REVLAB_MAX_ADDRESSES", int),
+            "outbound_concurrency": ("REVLAB_OUTBOUND_CONCURRENCY", int),
+            "lock_wait": ("REVLAB_DB_LOCK_WAIT", float),
             "registry_max_age": ("REVLAB_REGISTRY_MAX_AGE", int),
             "registry_refresh": ("REVLAB_REGISTRY_REFRESH", float),
             "max_body": ("REVLAB_MAX_BODY", int),
@@ -239,6 +270,17 @@ class Settings:
                 raise ConfigError(f"{name}: must be between 0 and 60 seconds")
         if not 1 <= self.max_chain <= 50:
             raise ConfigError("max_chain: must be between 1 and 50")
+        if not 0 < self.check_deadline <= 60:
+            raise ConfigError("check_deadline: must be between 0 and 60 seconds")
+        if not 1 <= self.max_addresses <= 16:
+            raise ConfigError("max_addresses: must be between 1 and 16")
+        if not 1 <= self.outbound_concurrency <= 1024:
+            raise ConfigError("outbound_concurrency: must be between 1 and 1024")
+        if not 0 < self.lock_wait <= 60:
+            raise ConfigError("lock_wait: must be between 0 and 60 seconds")
+        if self.host_retention < max(self.host_ttl, self.unknown_ttl):
+            # A row deleted before it expires would be fetched again at once: the TTLs first.
+            raise ConfigError("host_retention: must be at least host_ttl and unknown_ttl")
         for entry in self.allow_hosts:
             try:
                 parse_allow_entry(entry)

@@ -3,7 +3,8 @@
 The service layer and the views raise these (and the `sim.errors` ones: `HostError`,
 `GuardError`, `LoadError`, `RegistryImportError`...). One table in
 `extension_api.api.http_errors` turns each into an HTTP status and a JSON body
-``{"error": {"code": "...", "message": "..."}}``; nothing else chooses a status.
+``{"error": {"code": "...", "message": "..."}}``; nothing else chooses a status. A `RetryLater`
+(429 `RateLimited`, 503 `Busy`) also says when to retry (``Retry-After``).
 
 A message is one sentence for a person: it says what is wrong with what the client sent, and
 never names a server path or a parser's internals.
@@ -16,11 +17,15 @@ from enum import StrEnum
 from sim.errors import RevlabError
 
 __all__ = [
+    "Busy",
     "ErrorCode",
     "Forbidden",
     "NotFound",
+    "RateLimited",
     "RequestError",
+    "RetryLater",
     "Unauthenticated",
+    "body_too_large_message",
 ]
 
 
@@ -58,6 +63,8 @@ class ErrorCode(StrEnum):
     BODY_TOO_LARGE = "body_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     RATE_LIMITED = "rate_limited"
+    # A shared resource is taken (503): the request was fine, retry it later.
+    BUSY = "busy"
     HTTP_ERROR = "http_error"
     INTERNAL_ERROR = "internal_error"
 
@@ -85,3 +92,41 @@ class Unauthenticated(RequestError):
 
 class Forbidden(RequestError):
     """The request is not allowed: a wrong token, or a feature that is switched off."""
+
+
+class RetryLater(RequestError):
+    """A request that may succeed if sent again after ``retry_after`` seconds.
+
+    Attributes:
+        retry_after: whole seconds after which a retry is sensible (``Retry-After``).
+    """
+
+    def __init__(self, code: ErrorCode, message: str, retry_after: int) -> None:
+        """Create the error with its code, its sentence and the seconds to wait."""
+        super().__init__(code, message)
+        self.retry_after = retry_after
+
+
+class RateLimited(RetryLater):
+    """The client sent more requests than its limit allows in the current window."""
+
+    def __init__(self, limit: str, retry_after: int) -> None:
+        """Create the error for ``limit`` (e.g. ``600/minute``)."""
+        super().__init__(ErrorCode.RATE_LIMITED, f"Too many requests: limit {limit}.", retry_after)
+
+
+class Busy(RetryLater):
+    """A shared resource is taken (the database's write lock, every outbound slot, the limit
+    store): never the client's fault, so never a 4xx."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        """Create the error with its sentence and the seconds to wait."""
+        super().__init__(ErrorCode.BUSY, message, retry_after)
+
+
+def body_too_large_message(limit: int) -> str:
+    """The sentence of a 413: it names the limit, and says nothing of the body was used."""
+    return (
+        f"The request body is larger than the limit of {limit:,} bytes; "
+        "nothing of it was processed."
+    )

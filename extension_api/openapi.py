@@ -281,7 +281,9 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "body too large",
         415: "unsupported media type",
         422: "the file was refused; nothing changed",
-        429: "rate limited",
+        429: "rate limited (Retry-After says when to retry)",
+        503: "busy: the database's write lock, the outbound checks or the limit store "
+        "(Retry-After says when to retry)",
     }
     out = {str(c): _json("Error", text[c]) for c in codes}
     out["default"] = _json("Error", "any other error")
@@ -382,7 +384,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json("ImportResult", "the new registry version"),
-                        **_errors(400, 401, 403, 413, 422, 429),
+                        **_errors(400, 401, 403, 413, 422, 429, 503),
                     },
                 }
             },
@@ -420,7 +422,7 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json("HostVerdict", "the verdict (unknown when unreadable)"),
-                        **_errors(400, 403, 429),
+                        **_errors(400, 403, 429, 503),
                     },
                 }
             },
@@ -448,7 +450,7 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "getScanSummary",
                     "summary": "the scan corpus in counts: per verdict, per list, and its age",
-                    "responses": {"200": _json("ScanSummary", "the counts")},
+                    "responses": {"200": _json("ScanSummary", "the counts"), **_errors(429)},
                 }
             },
             "/notebooks/{name}": {

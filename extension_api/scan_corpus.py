@@ -6,9 +6,9 @@ lower-case hostname (`extension_api.storage.host_sha256`) and the port, with the
 scan made it, the name of the list the target came from and when it was scanned. Hosts that
 users checked directly (``GET /v1/hosts``) never enter it.
 
-The table lives in the API's database (same metadata as `extension_api.storage`), through
-SQLAlchemy Core, so it works on SQLite and PostgreSQL alike. A later scan of the same host and
-port replaces its row.
+The table lives in the API's database (`extension_api.schema`: created by its migrations),
+through SQLAlchemy Core, so it works on SQLite and PostgreSQL alike. A later scan of the same
+host and port replaces its row.
 """
 
 from __future__ import annotations
@@ -19,51 +19,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Engine,
-    Float,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    delete,
-    func,
-    insert,
-    select,
-    tuple_,
-)
+from sqlalchemy import Engine, delete, func, insert, select, tuple_
 
 from sim.registry import VerdictKind
 from tlsscan.results import ScanResult
 
-from .storage import host_sha256, metadata
+from .schema import scan_corpus
+from .storage import host_sha256
 
 __all__ = ["CorpusHit", "CorpusRow", "CorpusSummary", "ListSummary", "ScanCorpus", "scan_corpus"]
 
 #: Rows written per transaction (one scan of 100,000 hosts is 100 transactions).
 _BATCH = 1000
-
-scan_corpus = Table(
-    "scan_corpus",
-    metadata,
-    Column("host_sha256", String(64), primary_key=True),
-    Column("port", Integer, primary_key=True),
-    Column("verdict", String(32), nullable=False),
-    Column("summary", Text, nullable=False),
-    Column("match", Text),  # JSON {"position", "entry"} or NULL
-    Column("remedy_owner", Text, nullable=False),
-    Column("remedy_visitor", Text, nullable=False),
-    Column("list_name", String(200), nullable=False),
-    Column("scanned_at", Float, nullable=False),
-    # What the popup reads besides the verdict: the CA's known clean re-issue is the fix, and
-    # where a dangerous responder sits in the chain.
-    Column("known_reissue", Boolean, nullable=False, default=False),
-    Column("responder_position", Integer),
-    Index("ix_scan_corpus_list_verdict", "list_name", "verdict"),
-)
 
 
 @dataclass(frozen=True)

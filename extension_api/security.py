@@ -1,4 +1,9 @@
-"""Plumbing that protects the service: rate limits, CORS for extensions, log redaction."""
+"""Plumbing that protects the service: rate limits, CORS for extensions, log redaction.
+
+No log line names a host a user checked, nor a client's address: the access log (off unless the
+operator turns it on) redacts ``/v1/hosts/<host>``; gunicorn's error log keeps only the kind
+of a malformed request (its raw line may hold a hostname) and never the client's address.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,11 @@ import re
 
 from flask import Flask
 from flask_cors import CORS
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
-from .api import chain, hostprefix, hosts, registry
+from . import ratelimit
 from .config import Settings
 
-__all__ = ["RedactHosts", "init_app", "origin_patterns"]
+__all__ = ["RedactErrorLog", "RedactHosts", "init_app", "origin_patterns"]
 
 # A request line or URL that names a host: /v1/hosts/<host> (its query string included).
 _HOST_PATH = re.compile(r"(/v1/hosts/)[^\s\"?]*(\?[^\s\"]*)?")
@@ -39,6 +42,22 @@ class RedactHosts(logging.Filter):
         return True
 
 
+class RedactErrorLog(logging.Filter):
+    """Strip request lines, URIs and client addresses from gunicorn's error log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite gunicorn's "Invalid request" and "Error handling request" lines."""
+        message = record.msg if isinstance(record.msg, str) else ""
+        if message.startswith("Invalid request from ip="):
+            # "Invalid request from ip=1.2.3.4: Invalid HTTP request line: 'GET /v1/...'"
+            detail = message.split(": ", 1)[1] if ": " in message else ""
+            kind = re.split(r"[:'\"(]", detail, maxsplit=1)[0].strip() or "malformed request"
+            record.msg, record.args = "Invalid request: %s (details withheld)", (kind,)
+        elif message.startswith("Error handling request"):
+            record.msg, record.args = "Error handling a request (URI withheld)", ()
+        return True
+
+
 def origin_patterns(origins: tuple[str, ...]) -> list[re.Pattern[str]]:
     """Compile allowed origins; ``*`` stands for one extension id (letters, digits, - _ .)."""
     return [
@@ -52,30 +71,20 @@ def _redact_request_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactHosts) for f in logger.filters):
             logger.addFilter(RedactHosts())
+    error_log = logging.getLogger("gunicorn.error")
+    if not any(isinstance(f, RedactErrorLog) for f in error_log.filters):
+        error_log.addFilter(RedactErrorLog())
 
 
-def init_app(app: Flask, settings: Settings) -> Limiter | None:
-    """Install rate limits, CORS and log redaction; returns the limiter (None: no limits)."""
-    limiter = None
-    if settings.rate_limit or settings.hosts_rate_limit:
-        # Installed only when a limit is set: flask-limiter's per-request bookkeeping costs as
-        # much as a chain check even with no limit to apply (benchmarks/bench_api.py).
-        limiter = Limiter(
-            get_remote_address,
-            app=app,
-            storage_uri=settings.ratelimit_storage_uri,
-            # A refused client gets 429 with a JSON error; X-RateLimit-* headers on every
-            # answer would cost a tenth of a chain check, and no client of ours reads them.
-            headers_enabled=False,
-            # Fixed windows: one counter per client and window, flask-limiter's cheapest check.
-            strategy="fixed-window",
-            default_limits=[],
-        )
-        if settings.rate_limit:
-            for blueprint in (registry.bp, chain.bp, hosts.bp, hostprefix.bp):
-                limiter.limit(settings.rate_limit)(blueprint)
-        if settings.hosts_rate_limit:
-            limiter.limit(settings.hosts_rate_limit)(hosts.bp)
+def init_app(app: Flask, settings: Settings) -> ratelimit.RateLimits | None:
+    """Install rate limits, CORS and log redaction; returns the limits (None: no limits).
+
+    Raises:
+        ConfigError: a limit or the limit store is unusable.
+    """
+    limits = ratelimit.init_app(
+        app, settings.ratelimit_storage_uri, settings.rate_limit, settings.hosts_rate_limit
+    )
     CORS(
         app,
         resources={r"/v1/*": {"origins": origin_patterns(settings.cors_origins)}},
@@ -85,4 +94,4 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
         max_age=86400,
     )
     _redact_request_logs()
-    return limiter
+    return limits

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
 from sim.der import DerError, certificate_tbs
@@ -35,6 +34,7 @@ from sim.served import verdict_for_served
 from tlsscan.fetcher import FetchPolicy, fetch_chain
 from tlsscan.guard import normalise_host, parse_port
 
+from .bounded import ByteLRU
 from .config import Settings
 from .errors import ErrorCode, RequestError
 from .registry_columns import FORMAT as COLUMNS_FORMAT
@@ -86,8 +86,13 @@ class CompactRegistry:
     entries: int
 
 
-#: How many host fetches a worker keeps in memory (each is a few KB of DER).
-_MEMORY_HOSTS = 4096
+#: Bytes of host fetches a worker keeps in memory (a fetch is a few KB of DER).
+_MEMORY_HOSTS_BYTES = 8 * 1024 * 1024
+#: Bytes of verdicts a worker keeps (one is about 2 KB with its key; the entries are shared).
+_MEMORY_VERDICTS_BYTES = 4 * 1024 * 1024
+_VERDICT_SIZE = 2048
+#: Bytes of parsed posted certificates a worker keeps (the item's text and its DER).
+_MEMORY_RECORDS_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -109,9 +114,12 @@ class ApiState:
     _snapshot: RegistrySnapshot | None = field(default=None, repr=False)
     _compact: CompactRegistry | None = field(default=None, repr=False)
     _checked: float = field(default=float("-inf"), repr=False)
-    _hosts: dict[tuple[str, int], CachedChain] = field(default_factory=dict, repr=False)
-    _verdicts: dict[tuple[str, int, float, int], Verdict] = field(
-        default_factory=dict, repr=False
+    _hosts: ByteLRU[tuple[str, int], CachedChain] = field(
+        default_factory=lambda: ByteLRU(_MEMORY_HOSTS_BYTES, lambda _k, c: c.size), repr=False
+    )
+    _verdicts: ByteLRU[tuple[str, int, float, int], Verdict] = field(
+        default_factory=lambda: ByteLRU(_MEMORY_VERDICTS_BYTES, lambda _k, _v: _VERDICT_SIZE),
+        repr=False,
     )
 
     @property
@@ -124,6 +132,8 @@ class ApiState:
             connect_timeout=s.connect_timeout,
             handshake_timeout=s.handshake_timeout,
             max_chain=s.max_chain,
+            deadline=s.check_deadline,
+            max_addresses=s.max_addresses,
         )
 
     def initialise(self) -> None:
@@ -161,18 +171,14 @@ class ApiState:
         if cached is None or cached.expires_at <= now:
             cached = self.store.get_host(host, port)
             if cached is None or cached.expires_at <= now:
-                self._hosts.pop(key, None)
+                self._hosts.pop(key)
                 return None
             self.remember_host(cached)
         return cached
 
     def remember_host(self, cached: CachedChain) -> None:
-        """Keep a fetch in memory (bounded: the oldest half goes when it is full)."""
-        with self._lock:
-            if len(self._hosts) >= _MEMORY_HOSTS:
-                for key in list(self._hosts)[: _MEMORY_HOSTS // 2]:
-                    del self._hosts[key]
-            self._hosts[(cached.host, cached.port)] = cached
+        """Keep a fetch in memory (bounded in bytes: the least recently used go first)."""
+        self._hosts.put((cached.host, cached.port), cached)
 
     def verdict_for(self, cached: CachedChain, snap: RegistrySnapshot) -> Verdict:
         """The verdict on a cached fetch, computed once per fetch and registry version."""
@@ -180,10 +186,7 @@ class ApiState:
         verdict = self._verdicts.get(key)
         if verdict is None:
             verdict = verdict_for_cached(cached, snap.registry)
-            with self._lock:
-                if len(self._verdicts) >= _MEMORY_HOSTS:
-                    self._verdicts.clear()
-                self._verdicts[key] = verdict
+            self._verdicts.put(key, verdict)
         return verdict
 
     def _adopt(self, snap: RegistrySnapshot) -> None:
@@ -251,12 +254,22 @@ def _record_from_item(item: object, index: int) -> CertRecord:
         raise RequestError(
             ErrorCode.INVALID_CHAIN, f"chain[{index}]: expected a PEM or base64 DER string"
         )
-    return _record_from_text(item, index)
+    key = (item, index)
+    record = _RECORDS.get(key)
+    if record is None:
+        record = _record_from_text(item, index)
+        _RECORDS.put(key, record)
+    return record
 
 
 # The same intermediates arrive again and again: parsing is the cost of a verdict, so parsed
-# certificates are kept (records are immutable; errors are raised, never cached).
-@lru_cache(maxsize=4096)
+# certificates are kept (records are immutable; errors are raised, never cached), within a
+# byte budget: unique 64 KB items must not grow a worker without bound.
+_RECORDS: ByteLRU[tuple[str, int], CertRecord] = ByteLRU(
+    _MEMORY_RECORDS_BYTES, lambda key, record: 256 + 2 * len(key[0]) + len(record.der or b"")
+)
+
+
 def _record_from_text(item: str, index: int) -> CertRecord:
     where = f"chain[{index}]"
     if len(item) > MAX_ITEM_CHARS:
@@ -465,6 +478,7 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
     Raises:
         RequestError: bad parameters or an empty body.
         RegistryImportError: the file is refused (nothing changes).
+        StoreBusy: the database's write lock was not free in time (nothing changes).
     """
     # No status stated, no evidence: unknown (a stated one is the importer's claim).
     status = params.get("status", "unknown")
@@ -485,7 +499,6 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
     source = params.get("source", "upload").strip()[:100] or "upload"
     if not data.strip():
         raise RequestError(ErrorCode.EMPTY_BODY, "the import body is empty")
-    before = state.snapshot().registry
 
     def change(base: Registry) -> Registry:
         return base.imported(
@@ -497,7 +510,7 @@ def import_registry(state: ApiState, data: bytes, params: dict[str, str]) -> Imp
             status_date=status_date,
         )
 
-    snap = state.store.import_registry(change, source=source, now=state.clock())
+    outcome = state.store.import_registry(change, source=source, now=state.clock())
+    snap = outcome.snapshot
     state._adopt(snap)
-    added = len(set(snap.registry.by_sha256) - set(before.by_sha256))
-    return ImportResult(snap.id, snap.etag, added, len(snap.registry))
+    return ImportResult(snap.id, snap.etag, outcome.added, len(snap.registry))

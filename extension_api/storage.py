@@ -1,16 +1,23 @@
 """Storage through SQLAlchemy Core: the registry snapshots and the host-check cache.
 
 SQLite is the embedded default (a file under the data directory, WAL mode so that gunicorn
-workers read while one writes); any SQLAlchemy URL works (``DATABASE_URL``).
+workers read while one writes); PostgreSQL (``postgresql://...``, the ``[postgres]`` extra)
+serves several instances behind a load balancer. Both run the same code and the same tests.
 
 - ``registry_snapshots``: each import writes a whole new snapshot (our CSV plus the incidents
-  as JSON) whose id is the previous id + 1. Two imports racing for the same id: one wins, the
-  other retries on the new base, so no import is lost and none is half applied. The ETag of
-  ``GET /v1/registry`` is derived from the snapshot's content.
+  as JSON). Imports are serialised by a database lock (SQLite: ``BEGIN IMMEDIATE``;
+  PostgreSQL: a transaction-level advisory lock) held only while the new snapshot is written
+  on top of the newest one, so versions are unique and strictly increasing, every import is
+  applied on top of every earlier one, and an acknowledged import is the newest snapshot or
+  under a newer one. A writer that cannot get the lock within ``lock_wait`` seconds gets
+  `StoreBusy` (the API answers 503 with ``Retry-After``). The ETag of ``GET /v1/registry`` is
+  derived from the snapshot's content.
 - ``host_checks``: the chain a site served (DER, base64) or why it could not be read, keyed by
-  (host, port), with the SHA-256 of the host for k-anonymity lookups. The verdict is not
-  stored: it is computed from the chain against the current registry when read, so an import
-  takes effect at once for every cached host.
+  (host, port). Rows are deleted once older than the retention (`purge_hosts`). The verdict is
+  not stored: it is computed from the chain against the current registry when read, so an
+  import takes effect at once for every cached host.
+- ``revlab_schema``: the schema version. `Store.initialise` applies the missing migrations in
+  order (one transaction, under the same lock), so an upgrade keeps the data.
 """
 
 from __future__ import annotations
@@ -19,71 +26,63 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Column,
     Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     create_engine,
     delete,
     event,
     func,
     insert,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
-from sim.registry import Incident, Registry, RegistryImportError
+from sim.errors import ConfigError
+from sim.registry import Incident, Registry
 
-__all__ = ["CachedChain", "RegistrySnapshot", "Store", "host_sha256"]
+from .errors import Busy
+from .schema import (
+    SCHEMA_VERSION,
+    host_checks,
+    migrate,
+    registry_snapshots,
+    schema_version,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CachedChain",
+    "ImportOutcome",
+    "RegistrySnapshot",
+    "Store",
+    "StoreBusy",
+    "host_sha256",
+]
 
 #: Snapshots kept after an import (older ones are pruned; the newest is the registry).
 _KEEP_SNAPSHOTS = 5
-#: How often an import retries when another import took its snapshot id.
-_IMPORT_RETRIES = 5
+#: Seconds a writer waits for the database's write lock before giving up (503, Retry-After).
+DEFAULT_LOCK_WAIT = 10.0
+#: Key of PostgreSQL's advisory lock that serialises registry writes and migrations.
+_PG_LOCK_KEY = 0x7265766C6162  # "revlab"
+#: What to install for PostgreSQL (named in the error when the driver is missing).
+POSTGRES_EXTRA = "pip install 'revocation-lab[postgres]'"
 
-metadata = MetaData()
-
-registry_snapshots = Table(
-    "registry_snapshots",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("etag", String(64), nullable=False),
-    Column("source", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("csv", Text, nullable=False),
-    Column("incidents", Text, nullable=False),
-)
-
-host_checks = Table(
-    "host_checks",
-    metadata,
-    Column("host", String(255), primary_key=True),
-    Column("port", Integer, primary_key=True),
-    Column("host_sha256", String(64), nullable=False, index=True),
-    Column("address", String(64)),
-    Column("chain", Text, nullable=False),
-    Column("error", Text),
-    Column("truncated", Boolean, nullable=False, default=False),
-    Column("fetched_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False),
-)
+class StoreBusy(Busy):
+    """The database's write lock was not free within the wait: try again later."""
 
 
 def host_sha256(host: str) -> str:
-    """SHA-256 (hex) of the lower-case hostname: what k-anonymity prefixes are taken from."""
+    """SHA-256 (hex) of the lower-case hostname."""
     return hashlib.sha256(host.lower().encode("ascii", "replace")).hexdigest()
 
 
@@ -100,6 +99,19 @@ class RegistrySnapshot:
     id: int
     etag: str
     registry: Registry
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import stored.
+
+    Attributes:
+        snapshot: the new snapshot.
+        added: entries it lists that the snapshot it was applied to did not.
+    """
+
+    snapshot: RegistrySnapshot
+    added: int
 
 
 @dataclass(frozen=True)
@@ -128,14 +140,21 @@ class CachedChain:
     fetched_at: float
     expires_at: float
 
+    @property
+    def size(self) -> int:
+        """Approximate bytes it holds in memory (for byte-bounded caches)."""
+        return 512 + len(self.host) + sum(len(d) + 40 for d in self.chain) + len(
+            self.error or ""
+        )
+
 
 def _incidents_json(registry: Registry) -> str:
     return json.dumps(registry.to_json()["incidents"], sort_keys=True)
 
 
-def _incidents_from_json(text: str) -> dict[str, Incident]:
+def _incidents_from_json(text_: str) -> dict[str, Incident]:
     out = {}
-    for key, value in json.loads(text).items():
+    for key, value in json.loads(text_).items():
         out[key] = Incident(
             id=key,
             title=value["title"],
@@ -165,71 +184,154 @@ def _row_to_cached(row: Any) -> CachedChain:
     )
 
 
+def _snapshot_from_row(row: Any) -> RegistrySnapshot:
+    entries = Registry.from_csv(row.csv, source=f"snapshot {row.id}")
+    registry = Registry(tuple(entries), _incidents_from_json(row.incidents))
+    return RegistrySnapshot(row.id, row.etag, registry)
+
+
+def engine_for(url: str, *, lock_wait: float = DEFAULT_LOCK_WAIT) -> Engine:
+    """A SQLAlchemy engine for a database URL (``postgresql://`` means psycopg 3).
+
+    Raises:
+        ConfigError: the URL is malformed, names an unknown database, or its driver is not
+            installed (the message says which extra to install).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL: {url.split('@')[-1]!r} is not a database URL "
+            "(sqlite:///path or postgresql://user@host/db)"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    kind = parsed.get_backend_name()
+    if kind not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL: {kind!r} databases are not supported (sqlite:/// or postgresql://)"
+        )
+    options: dict[str, Any] = {}
+    if kind == "sqlite":
+        options["connect_args"] = {"timeout": lock_wait, "check_same_thread": False}
+    else:
+        options.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+    try:
+        engine = create_engine(parsed, **options)
+    except (NoSuchModuleError, ImportError):
+        raise ConfigError(
+            f"DATABASE_URL: the driver for {parsed.drivername} is not installed; for "
+            f"PostgreSQL run: {POSTGRES_EXTRA}"
+        ) from None
+    if kind == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
 class Store:
     """The database behind the API (one per process; thread-safe through the engine's pool)."""
 
-    def __init__(self, url: str) -> None:
-        """Open (not yet create) the database at a SQLAlchemy URL."""
+    def __init__(self, url: str, *, lock_wait: float = DEFAULT_LOCK_WAIT) -> None:
+        """Open (not yet create) the database at a URL.
+
+        Raises:
+            ConfigError: the URL or its driver is unusable (see `engine_for`).
+        """
         self.url = url
-        self.is_sqlite = url.startswith("sqlite")
-        connect_args: dict[str, Any] = {"timeout": 30} if self.is_sqlite else {}
-        self.engine: Engine = create_engine(url, connect_args=connect_args)
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.lock_wait = lock_wait
+        self.engine: Engine = engine_for(url, lock_wait=lock_wait)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # One autocommit connection kept for the newest-version probe of every request.
+        self._probe: Any = None
+        self._probe_lock = threading.Lock()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        with self._probe_lock:
+            if self._probe is not None:
+                self._probe.invalidate()
+                self._probe = None
         self.engine.dispose()
 
     @contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+    def _write(self, *, registry: bool = True) -> Iterator[Connection]:
+        """A write transaction (waits at most ``lock_wait`` for the lock it needs).
+
+        SQLite has one write lock for the whole file. On PostgreSQL, ``registry`` writes
+        (imports, migrations) also take the advisory lock that serialises them; host-check
+        writes need only their rows.
+
+        Raises:
+            StoreBusy: the lock was not free in time.
+        """
+        retry_after = max(1, round(self.lock_wait / 2))
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn.execution_options(revlab_write=True)
+                with conn.begin():
+                    if not self.is_sqlite:
+                        conn.execute(text(f"SET LOCAL lock_timeout = {int(self.lock_wait * 1000)}"))
+                    if registry and not self.is_sqlite:
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+                    yield conn
+        except OperationalError as exc:
+            if not _is_lock_timeout(exc):
+                raise
+            raise StoreBusy(
+                f"the database is busy with other writes (waited {self.lock_wait:g} s)",
+                retry_after,
+            ) from None
+
+    def schema_version(self) -> int:
+        """The schema version the database holds (0: empty)."""
+        with self.engine.connect() as conn:
+            return schema_version(conn)
 
     def initialise(self, seed: Callable[[], Registry], *, now: float) -> None:
-        """Create the tables and, on first start, store the seed registry as snapshot 1.
+        """Bring the schema up to date and, on first start, store the seed as snapshot 1.
 
-        Safe to call from several processes at once: only one seed is stored.
+        Safe to call from several processes and instances at once (one transaction under the
+        write lock): migrations run once, only one seed is stored, data is kept.
+
+        Raises:
+            RuntimeError: the database holds a newer schema than this code knows.
         """
-        try:
-            metadata.create_all(self.engine)
-        except OperationalError as exc:  # pragma: no cover - a race on CREATE TABLE
-            if "already exists" not in str(exc):
-                raise
-        with self._begin() as conn:
+        with self._write() as conn:
+            migrate(conn)
             if conn.execute(select(func.count()).select_from(registry_snapshots)).scalar_one():
                 return
-        # Another worker may seed first: its snapshot 1 wins, ours is dropped.
-        with suppress(IntegrityError):
-            self._insert_snapshot(1, seed(), source="shipped 2020 list", now=now)
-
-    def _insert_snapshot(self, snapshot_id: int, registry: Registry, *, source: str,
-                         now: float) -> RegistrySnapshot:
-        csv_text = registry.to_csv()
-        incidents = _incidents_json(registry)
-        etag = _etag(csv_text, incidents)
-        with self._begin() as conn:
-            conn.execute(
-                insert(registry_snapshots).values(
-                    id=snapshot_id,
-                    etag=etag,
-                    source=source,
-                    created_at=now,
-                    csv=csv_text,
-                    incidents=incidents,
-                )
-            )
-            conn.execute(
-                delete(registry_snapshots).where(
-                    registry_snapshots.c.id <= snapshot_id - _KEEP_SNAPSHOTS
-                )
-            )
-        return RegistrySnapshot(snapshot_id, etag, registry)
+            _insert_snapshot(conn, 1, seed(), source="shipped 2020 list", now=now)
 
     def latest_snapshot_id(self) -> int:
-        """The id of the newest snapshot (0 when none)."""
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.max(registry_snapshots.c.id))).scalar() or 0)
+        """The id of the newest committed snapshot (0 when none).
+
+        Asked on every request (an acknowledged import must be seen by every later read), so it
+        runs on one kept autocommit connection: one statement, no pool checkout, no BEGIN.
+        """
+        with self._probe_lock:
+            for attempt in range(2):
+                try:
+                    if self._probe is None:
+                        self._probe = self.engine.raw_connection()
+                        if not self.is_sqlite:
+                            self._probe.driver_connection.autocommit = True
+                    cursor = self._probe.cursor()
+                    try:
+                        cursor.execute("SELECT max(id) FROM registry_snapshots")
+                        row = cursor.fetchone()
+                    finally:
+                        cursor.close()
+                    return int(row[0] or 0)
+                except self.engine.dialect.loaded_dbapi.Error:
+                    # A dropped connection (a database restart): open a new one, once.
+                    if self._probe is not None:
+                        self._probe.invalidate()
+                        self._probe = None
+                    if attempt:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def load_registry(self) -> RegistrySnapshot:
         """The newest snapshot.
@@ -238,31 +340,30 @@ class Store:
             LookupError: the database holds no registry (not initialised).
         """
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(registry_snapshots).order_by(registry_snapshots.c.id.desc()).limit(1)
-            ).first()
-        if row is None:
-            raise LookupError("the database holds no registry; run initialise() first")
-        entries = Registry.from_csv(row.csv, source=f"snapshot {row.id}")
-        registry = Registry(tuple(entries), _incidents_from_json(row.incidents))
-        return RegistrySnapshot(row.id, row.etag, registry)
+            return _newest(conn)
 
     def import_registry(
         self, change: Callable[[Registry], Registry], *, source: str, now: float
-    ) -> RegistrySnapshot:
-        """Apply ``change`` to the newest registry and store the result as a new snapshot.
+    ) -> ImportOutcome:
+        """Apply ``change`` to the newest registry and store the result as the next snapshot.
+
+        ``change`` runs first without the lock; if another import was stored meanwhile, it runs
+        again on that one, under the lock, so nothing is lost and no version is given twice.
 
         Raises:
             RegistryImportError: ``change`` refused the data (nothing is stored).
+            StoreBusy: the write lock was not free within ``lock_wait`` seconds.
         """
-        for _ in range(_IMPORT_RETRIES):
-            base = self.load_registry()
-            new = change(base.registry)
-            try:
-                return self._insert_snapshot(base.id + 1, new, source=source, now=now)
-            except IntegrityError:
-                continue  # another import took this id: apply ours on top of it
-        raise RegistryImportError("the registry is busy with other imports; try again")
+        base = self.load_registry()
+        new = change(base.registry)
+        with self._write() as conn:
+            head = int(conn.execute(select(func.max(registry_snapshots.c.id))).scalar() or 0)
+            if head != base.id:
+                base = _newest(conn)
+                new = change(base.registry)
+            snap = _insert_snapshot(conn, base.id + 1, new, source=source, now=now)
+        added = len(set(new.by_sha256) - set(base.registry.by_sha256))
+        return ImportOutcome(snap, added)
 
     def get_host(self, host: str, port: int) -> CachedChain | None:
         """The cached fetch of ``host:port`` (expired or not), or None."""
@@ -273,7 +374,11 @@ class Store:
         return None if row is None else _row_to_cached(row)
 
     def put_host(self, cached: CachedChain) -> None:
-        """Store a fetch, replacing an older one for the same host and port."""
+        """Store a fetch, replacing an older one for the same host and port.
+
+        Raises:
+            StoreBusy: the write lock was not free within ``lock_wait`` seconds.
+        """
         values = {
             "host": cached.host,
             "port": cached.port,
@@ -287,37 +392,74 @@ class Store:
         }
         key = (host_checks.c.host == cached.host, host_checks.c.port == cached.port)
         for _ in range(3):
-            with self._begin() as conn:
-                changed = conn.execute(update(host_checks).where(*key).values(**values))
-                if changed.rowcount:
-                    return
             try:
-                with self._begin() as conn:
-                    conn.execute(insert(host_checks).values(**values))
+                with self._write(registry=False) as conn:
+                    changed = conn.execute(update(host_checks).where(*key).values(**values))
+                    if not changed.rowcount:
+                        conn.execute(insert(host_checks).values(**values))
                 return
             except IntegrityError:
-                continue  # another worker inserted it in between: update that row
+                continue  # another instance inserted it in between: update that row
 
-    def hosts_with_prefix(self, prefix: str) -> list[CachedChain]:
-        """Every cached host whose SHA-256 starts with ``prefix`` (lower-case hex)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(host_checks)
-                .where(host_checks.c.host_sha256.startswith(prefix, autoescape=True))
-                .order_by(host_checks.c.host_sha256, host_checks.c.port)
-            ).all()
-        return [_row_to_cached(r) for r in rows]
+    def purge_hosts(self, older_than: float) -> int:
+        """Delete every host check fetched before ``older_than`` (Unix time); returns how many."""
+        with self._write(registry=False) as conn:
+            gone = conn.execute(delete(host_checks).where(host_checks.c.fetched_at < older_than))
+        return int(gone.rowcount or 0)
 
     def count_hosts(self) -> int:
-        """How many host checks are cached."""
+        """How many host checks are stored."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(host_checks)).scalar_one())
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _newest(conn: Connection) -> RegistrySnapshot:
+    row = conn.execute(
+        select(registry_snapshots).order_by(registry_snapshots.c.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        raise LookupError("the database holds no registry; run initialise() first")
+    return _snapshot_from_row(row)
+
+
+def _insert_snapshot(
+    conn: Connection, snapshot_id: int, registry: Registry, *, source: str, now: float
+) -> RegistrySnapshot:
+    csv_text = registry.to_csv()
+    incidents = _incidents_json(registry)
+    etag = _etag(csv_text, incidents)
+    conn.execute(
+        insert(registry_snapshots).values(
+            id=snapshot_id, etag=etag, source=source, created_at=now, csv=csv_text,
+            incidents=incidents,
+        )
+    )  # fmt: skip
+    # Safe under the write lock: every later import starts from the newest snapshot.
+    conn.execute(
+        delete(registry_snapshots).where(registry_snapshots.c.id <= snapshot_id - _KEEP_SNAPSHOTS)
+    )
+    return RegistrySnapshot(snapshot_id, etag, registry)
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "lock timeout" in message or (
+        getattr(exc.orig, "sqlstate", None) == "55P03"  # PostgreSQL lock_not_available
+    )
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun by _sqlite_begin, not by the driver (so writes can be IMMEDIATE).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer and vice versa (several gunicorn workers).
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # BEGIN IMMEDIATE takes the write lock at once (waiting up to the busy timeout), so a
+    # writer never reads a version that another writer is about to replace.
+    immediate = conn.get_execution_options().get("revlab_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import ipaddress
+import itertools
 import os
 import shutil
 import socket
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests import servers
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -96,3 +100,26 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def now() -> dt.datetime:
     """The suite's fixed, timezone-aware now."""
     return NOW
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (skips, or fails under strict, without)."""
+    bindir = servers.postgres_bin()
+    require(bindir is not None, "PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    require(importlib.util.find_spec("psycopg") is not None,
+            "the psycopg driver is not installed (pip install 'revocation-lab[postgres]')")
+    if os.geteuid() == 0:
+        require(shutil.which("runuser") is not None, "runuser is needed to run PostgreSQL as root")
+    assert bindir is not None
+    with servers.postgres_cluster(bindir) as url:
+        yield url
+
+
+_DATABASES = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: str) -> str:
+    """A fresh, empty PostgreSQL database for one test; returns its URL."""
+    return servers.create_database(postgres_admin, f"t{os.getpid()}_{next(_DATABASES)}")

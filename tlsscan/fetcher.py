@@ -5,9 +5,10 @@ connects to a vetted address (never re-resolving: no DNS rebinding), sends the h
 only, performs an unverified handshake (we read what the site serves, we trust nothing), and
 reads the served chain; nothing is followed, nothing is sent after the handshake.
 
-Connect and handshake timeouts and a cap on the chain length bound every fetch. A failure,
-a name that does not resolve included, is data: `FetchResult.error` says why, and the verdict
-becomes ``unknown``. Only a refusal by the guard is raised (`GuardError`).
+Connect and handshake timeouts, one total deadline across every address tried, a cap on how
+many addresses are tried, and a cap on the chain length bound every fetch. A failure, a name
+that does not resolve included, is data: `FetchResult.error` says why, and the verdict becomes
+``unknown``. Only a refusal by the guard is raised (`GuardError`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 
 from .guard import (
@@ -103,12 +105,15 @@ def served_chain(tls: ssl.SSLSocket) -> list[bytes]:
     return out
 
 
-def _handshake(host: str, address: IPAddress, port: int, policy: FetchPolicy) -> list[bytes]:
+def _handshake(
+    host: str, address: IPAddress, port: int, policy: FetchPolicy, ends: float
+) -> list[bytes]:
     family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as raw:
-        raw.settimeout(policy.connect_timeout)
+        raw.settimeout(max(0.001, min(policy.connect_timeout, ends - time.monotonic())))
         raw.connect((str(address), port))
-        raw.settimeout(policy.handshake_timeout)
+        # The socket timeout bounds the whole handshake (CPython's ssl keeps one deadline).
+        raw.settimeout(max(0.001, min(policy.handshake_timeout, ends - time.monotonic())))
         is_literal = host == str(address)
         with client_context().wrap_socket(
             raw, server_hostname=None if is_literal else host, do_handshake_on_connect=False
@@ -136,11 +141,19 @@ def fetch_chain(
     except NameNotResolved as exc:
         return FetchResult(host, port, None, (), error=str(exc))
     error = "no address to connect to"
-    for address in addresses:
+    ends = time.monotonic() + policy.deadline
+    for address in addresses[: policy.max_addresses]:
+        if time.monotonic() >= ends:
+            error = f"no answer within the check's deadline of {policy.deadline:g} s"
+            break
         try:
-            chain = _handshake(host, address, port, policy)
+            chain = _handshake(host, address, port, policy, ends)
         except TimeoutError:
-            error = "the server did not answer within the timeout"
+            error = (
+                f"no answer within the check's deadline of {policy.deadline:g} s"
+                if time.monotonic() >= ends
+                else "the server did not answer within the timeout"
+            )
         except ConnectionRefusedError:
             error = "the connection was refused"
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError):

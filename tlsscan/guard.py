@@ -85,6 +85,8 @@ class FetchPolicy:
         connect_timeout: seconds for the TCP connect.
         handshake_timeout: seconds for the TLS handshake.
         max_chain: most certificates read from the served chain.
+        deadline: total seconds of one fetch, across every address tried.
+        max_addresses: most addresses of one name tried (a name may have dozens of tarpits).
     """
 
     allow_hosts: tuple[str, ...] = ()
@@ -92,6 +94,8 @@ class FetchPolicy:
     connect_timeout: float = 5.0
     handshake_timeout: float = 5.0
     max_chain: int = 10
+    deadline: float = 10.0
+    max_addresses: int = 4
 
     def allows(self, host: str, address: IPAddress) -> bool:
         """Whether the allow-list names the host, the address or a network holding it."""

@@ -16,7 +16,17 @@ from werkzeug.exceptions import HTTPException
 from sim.errors import GuardError, HostError, LoadError, RegistryImportError, RevlabError
 from tlsscan.guard import PortError
 
-from ..errors import ErrorCode, Forbidden, NotFound, RequestError, Unauthenticated
+from ..errors import (
+    Busy,
+    ErrorCode,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    RequestError,
+    RetryLater,
+    Unauthenticated,
+    body_too_large_message,
+)
 
 __all__ = ["STATUS_OF", "error_response", "init_app", "status_of"]
 
@@ -25,6 +35,8 @@ log = logging.getLogger(__name__)
 #: HTTP status and default code per domain error; the first class the error is an instance
 #: of wins, so subclasses come before their bases. A `RequestError` brings its own code.
 STATUS_OF: tuple[tuple[type[RevlabError], int, ErrorCode], ...] = (
+    (Busy, 503, ErrorCode.BUSY),
+    (RateLimited, 429, ErrorCode.RATE_LIMITED),
     (NotFound, 404, ErrorCode.NOT_FOUND),
     (Unauthenticated, 401, ErrorCode.UNAUTHORIZED),
     (Forbidden, 403, ErrorCode.FORBIDDEN),
@@ -72,7 +84,10 @@ def _domain_error(exc: RevlabError) -> Response:
     message = str(exc)
     if isinstance(exc, RegistryImportError):
         message = f"{message} (nothing was changed)"
-    return error_response(status, code, message)
+    response = error_response(status, code, message)
+    if isinstance(exc, RetryLater):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _http_message(exc: HTTPException, status: int) -> str:
@@ -81,7 +96,7 @@ def _http_message(exc: HTTPException, status: int) -> str:
     if status == 413:
         limit = request.max_content_length
         if limit is not None:
-            return f"The request body is larger than the limit of {limit:,} bytes."
+            return body_too_large_message(limit)
     if status == 404:
         return "No such page. GET / lists what this server offers."
     return exc.description or exc.name

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,8 @@ from cryptography import x509
 from revlab import main
 from sim.ocsp_demo import DEMO_FILES
 from sim.ocsp_verify import OCSPPolicy, OCSPVerifyError, verify_response
-from tests.conftest import NOW, REPO, require_tool
+from tests.conftest import NOW, require_tool
+from tests.servers import REVLAB, free_port, listening, running
 
 # openssl ocsp checks thisUpdate/nextUpdate against the wall clock (-attime moves only the
 # chain check), so the files openssl reads are built at the real current time, as a user's
@@ -154,48 +152,22 @@ def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
 SERVE_SEED = 5
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """``revlab ocsp serve --out DIR`` on a free port; yields (url, DIR)."""
     certs = tmp_path_factory.mktemp("served") / "certs"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from revlab import main; sys.exit(main())",
-         "ocsp", "serve", "--port", str(port), "--workers", "2", "--now", BUILT_AT.isoformat(),
-         "--seed", str(SERVE_SEED), "--out", str(certs)],
-        cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    out = proc.communicate()[0]
-                    raise RuntimeError(f"revlab ocsp serve did not start: {out}") from None
-                time.sleep(0.1)
+    log = certs.parent / "serve.log"
+    port = free_port()
+    argv = [*REVLAB, "ocsp", "serve", "--port", str(port), "--workers", "2", "--now",
+            BUILT_AT.isoformat(), "--seed", str(SERVE_SEED), "--out", str(certs)]  # fmt: skip
+    with log.open("w") as out, running(argv, lambda: listening(port), env=dict(os.environ),
+                                       stdout=out, stderr=subprocess.STDOUT):  # fmt: skip
         yield f"http://127.0.0.1:{port}/", certs
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            out = proc.communicate(timeout=15)[0]
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out = proc.communicate()[0]
     # A clean run prints the banner and nothing else (no tracebacks, no worker errors).
+    printed = log.read_text()
     banner = f"OCSP responder: http://127.0.0.1:{port}/ (certificates in {certs})"
-    assert out.splitlines()[0] == banner
-    assert "Traceback" not in out and "ERROR" not in out, out
+    assert printed.splitlines()[0] == banner
+    assert "Traceback" not in printed and "ERROR" not in printed, printed
 
 
 @pytest.mark.parametrize(

@@ -32,16 +32,28 @@ TEST_SETTINGS: dict[str, Any] = {
 AppFactory = Callable[..., Flask]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Every API test runs on the embedded SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ""
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
-def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
-    """Build an app on a fresh SQLite file; keyword arguments override `TEST_SETTINGS`."""
+def make_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> Iterator[AppFactory]:
+    """Build an app on a fresh database; keyword arguments override `TEST_SETTINGS`."""
     for var in ("REVLAB_ALLOW_HOSTS", "REVLAB_ADMIN_TOKEN", "DATABASE_URL",
                 "REVLAB_DATABASE_URL", "REVLAB_RATE_LIMIT", "REVLAB_CORS_ORIGINS"):
         monkeypatch.delenv(var, raising=False)
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        app = create_app({**TEST_SETTINGS, "data_dir": tmp_path / "data", **overrides})
+        app = create_app({**TEST_SETTINGS, "data_dir": tmp_path / "data",
+                          "database_url": database_url, **overrides})  # fmt: skip
         apps.append(app)
         return app
 

@@ -36,6 +36,7 @@ def test_clients_over_the_rate_limit_get_a_json_429(make_app: AppFactory) -> Non
     assert codes == [200, 200, 200, 429]
     response = client.get("/v1/hostprefix/abcd")
     assert response.json["error"]["code"] == "rate_limited"  # type: ignore[index]
+    assert 1 <= int(response.headers["Retry-After"]) <= 60  # when the minute's window ends
     assert client.get("/healthz").status_code == 200  # health checks are never limited
 
 
@@ -86,6 +87,7 @@ def test_allow_hosts_entries_that_name_nothing_are_refused(entries: str) -> None
         Settings.from_env({"REVLAB_DATA_DIR": "/tmp/x", "REVLAB_ALLOW_HOSTS": entries})
 
 
+@pytest.mark.parametrize("database_url", [""], ids=["sqlite"])  # SQLite's own file
 def test_the_sqlite_file_is_in_wal_mode_under_the_data_dir(make_app: AppFactory) -> None:
     app = make_app()
     store = app.extensions["revlab"].store

@@ -133,7 +133,8 @@ def test_a_1_mb_body_is_a_413(client: FlaskClient) -> None:
     assert response.json["error"]["code"] == "body_too_large"  # type: ignore[index]
     limit = client.application.extensions["revlab"].settings.max_body
     assert response.json["error"]["message"] == (  # type: ignore[index]
-        f"The request body is larger than the limit of {limit:,} bytes."
+        f"The request body is larger than the limit of {limit:,} bytes; "
+        "nothing of it was processed."
     )
 
 

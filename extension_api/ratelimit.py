@@ -1,0 +1,300 @@
+"""Per-client rate limits on ``/v1``, counted where every worker and instance sees the count.
+
+Fixed windows that start at a client's first request: one counter per client, rule and window,
+one round trip to the store per request. ``redis://host:port/db`` (or ``redis+unix:///path``)
+shares the counts between workers and instances; ``memory://`` is exact for one process only,
+which ``revlab serve`` enforces. A refused client gets 429 with ``Retry-After`` (the seconds
+until its window ends). The store being unreachable is a 503, not a free pass and not a 500.
+Both are domain errors (`extension_api.errors.RateLimited`, `extension_api.errors.Busy`) that
+``extension_api.api.http_errors`` answers like every other error.
+
+The check is a ``before_request`` hook on the paths it limits and nothing else, and Redis is
+spoken to directly (one ``EVAL`` per request, on kept connections): flask-limiter's Flask
+integration and redis-py's client each cost several times the round trip itself
+(benchmarks/bench_api.py).
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, request
+from limits import RateLimitItem, parse
+
+from sim.errors import ConfigError
+
+from .errors import Busy, RateLimited
+
+__all__ = ["MemoryCounters", "RateLimits", "RedisCounters", "counters_for", "init_app"]
+
+#: Seconds after which a client may retry when the limit store is unreachable.
+_STORE_RETRY = 5
+#: Seconds a Redis connect, send or read may take.
+_REDIS_TIMEOUT = 2.0
+#: Connections to Redis kept open per process.
+_REDIS_KEEP = 16
+# INCR, and start the window's clock on its first hit: one atomic round trip.
+_HIT_SCRIPT = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
+    "return {n, redis.call('PTTL', KEYS[1])}"
+)
+
+
+class Counters(Protocol):
+    """Where hits are counted."""
+
+    def hit(self, key: str, period: float) -> tuple[int, float]:
+        """Count a hit on ``key``; returns (hits in its window, seconds until it ends)."""
+
+
+class MemoryCounters:
+    """Counters in this process (exact only when one process serves)."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._windows: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+        self._hits = 0
+
+    def hit(self, key: str, period: float) -> tuple[int, float]:
+        """Count a hit on ``key`` (see `Counters.hit`)."""
+        now = time.monotonic()
+        with self._lock:
+            self._hits += 1
+            if self._hits % 4096 == 0:  # forget ended windows now and then: bounded memory
+                self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
+            window = self._windows.get(key)
+            if window is None or window[1] <= now:
+                window = self._windows[key] = [0, now + period]
+            window[0] += 1
+            return int(window[0]), window[1] - now
+
+
+class RedisCounters:
+    """Counters in Redis, shared by every process that uses the same server and database.
+
+    Args:
+        url: ``redis://[:password@]host[:port][/db]`` or ``redis+unix:///path[?db=N]``.
+
+    Raises:
+        ConfigError: the URL is not one of those.
+    """
+
+    def __init__(self, url: str) -> None:
+        """Parse the URL (no connection is made yet)."""
+        parts = urlsplit(url)
+        self._password = unquote(parts.password) if parts.password else None
+        if parts.scheme == "redis":
+            host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+            self._address: str | tuple[str, int] = (host, port)
+            db_text = parts.path.strip("/") or "0"
+        elif parts.scheme == "redis+unix":
+            self._address = parts.path
+            db_text = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p).get(
+                "db", "0"
+            )
+        else:
+            raise ConfigError(
+                f"REVLAB_RATELIMIT_STORAGE_URI: {parts.scheme!r} is not supported "
+                "(memory://, redis://host:port/db or redis+unix:///path)"
+            )
+        if not db_text.isdigit():
+            raise ConfigError(f"REVLAB_RATELIMIT_STORAGE_URI: database {db_text!r} is not a number")
+        self._db = int(db_text)
+        self._idle: list[tuple[socket.socket, BinaryIO]] = []
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, period: float) -> tuple[int, float]:
+        """Count a hit on ``key`` (see `Counters.hit`).
+
+        Raises:
+            OSError: Redis is unreachable or answered with an error.
+        """
+        millis = str(max(1, int(period * 1000)))
+        reply = self._call("EVAL", _HIT_SCRIPT, "1", key, millis)
+        if not isinstance(reply, list) or len(reply) != 2:
+            raise OSError(f"unexpected answer from Redis: {reply!r}")
+        count, ttl = int(reply[0]), int(reply[1])
+        return count, max(ttl, 0) / 1000
+
+    def close(self) -> None:
+        """Close the kept connections."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn, reader in idle:
+            reader.close()
+            conn.close()
+
+    def _call(self, *args: str) -> object:
+        while True:
+            conn, reader, kept = self._checkout()
+            try:
+                conn.sendall(_command(*args))
+                reply = _read_reply(reader)
+            except OSError:
+                reader.close()
+                conn.close()
+                if kept:
+                    continue  # a kept connection went stale (Redis restarted): a new one
+                raise
+            except BaseException:
+                reader.close()
+                conn.close()
+                raise
+            self._checkin(conn, reader)
+            return reply
+
+    def _checkout(self) -> tuple[socket.socket, BinaryIO, bool]:
+        with self._lock:
+            if self._idle:
+                return (*self._idle.pop(), True)
+        if isinstance(self._address, str):
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.settimeout(_REDIS_TIMEOUT)
+            try:
+                conn.connect(self._address)
+            except OSError:
+                conn.close()
+                raise
+        else:
+            conn = socket.create_connection(self._address, timeout=_REDIS_TIMEOUT)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = conn.makefile("rb")
+        try:
+            if self._password is not None:
+                conn.sendall(_command("AUTH", self._password))
+                _read_reply(reader)
+            if self._db:
+                conn.sendall(_command("SELECT", str(self._db)))
+                _read_reply(reader)
+        except BaseException:
+            reader.close()
+            conn.close()
+            raise
+        return conn, reader, False
+
+    def _checkin(self, conn: socket.socket, reader: BinaryIO) -> None:
+        with self._lock:
+            if len(self._idle) < _REDIS_KEEP:
+                self._idle.append((conn, reader))
+                return
+        reader.close()
+        conn.close()
+
+
+def _command(*args: str) -> bytes:
+    """A command in RESP (the Redis protocol): an array of bulk strings."""
+    out = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        data = arg.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def _read_reply(reader: BinaryIO) -> object:
+    """One RESP reply: integer, simple string, bulk string or array (errors raise OSError)."""
+    line = reader.readline()
+    if not line.endswith(b"\r\n"):
+        raise OSError("Redis closed the connection")
+    kind, body = line[:1], line[1:-2]
+    if kind == b":":
+        return int(body)
+    if kind == b"+":
+        return body.decode()
+    if kind == b"-":
+        raise OSError(f"Redis: {body.decode(errors='replace')}")
+    if kind == b"$":
+        size = int(body)
+        return None if size < 0 else reader.read(size + 2)[:-2]
+    if kind == b"*":
+        return [_read_reply(reader) for _ in range(int(body))]
+    raise OSError(f"Redis sent {line[:20]!r}")
+
+
+def counters_for(uri: str) -> Counters:
+    """The counters named by ``REVLAB_RATELIMIT_STORAGE_URI``.
+
+    Raises:
+        ConfigError: not ``memory://``, ``redis://...`` or ``redis+unix://...``.
+    """
+    if uri.startswith("memory:"):
+        return MemoryCounters()
+    return RedisCounters(uri)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    scope: str
+    prefix: str
+    item: RateLimitItem
+    text: str
+
+
+class RateLimits:
+    """The limits of one app: rules by path prefix, counted in one store.
+
+    Args:
+        storage_uri: ``memory://``, ``redis://host:port/db`` or ``redis+unix:///path``.
+        rules: (scope, path prefix, limit text such as ``600/minute``).
+
+    Raises:
+        ConfigError: a limit or the store URI is unusable.
+    """
+
+    def __init__(self, storage_uri: str, rules: list[tuple[str, str, str]]) -> None:
+        """Parse the rules and name the store."""
+        parsed = []
+        for scope, prefix, text in rules:
+            try:
+                parsed.append(_Rule(scope, prefix, parse(text), text))
+            except ValueError:
+                raise ConfigError(
+                    f"rate limit {text!r} is not a limit such as 600/minute"
+                ) from None
+        self.rules = tuple(parsed)
+        self.counters = counters_for(storage_uri)
+
+    def check(self) -> None:
+        """Count this request against every rule for its path.
+
+        Raises:
+            RateLimited: a rule is exceeded (429 with ``Retry-After``).
+            Busy: the store is unreachable (503 with ``Retry-After``).
+        """
+        path = request.path
+        if request.method == "OPTIONS":
+            return
+        client = request.remote_addr or "-"
+        for rule in self.rules:
+            if not path.startswith(rule.prefix):
+                continue
+            period = rule.item.get_expiry()
+            try:
+                count, ends_in = self.counters.hit(f"revlab:{rule.scope}:{client}", period)
+            except OSError:
+                raise Busy("the rate-limit store is unreachable", _STORE_RETRY) from None
+            if count > rule.item.amount:
+                raise RateLimited(rule.text, min(period, max(1, math.ceil(ends_in))))
+
+
+def init_app(app: Flask, storage_uri: str, general: str, hosts: str) -> RateLimits | None:
+    """Limit ``/v1`` to ``general`` and ``/v1/hosts`` also to ``hosts`` (empty: no limit).
+
+    Raises:
+        ConfigError: a limit or the store URI is unusable.
+    """
+    rules = [("v1", "/v1/", general)] if general else []
+    if hosts:
+        rules.append(("hosts", "/v1/hosts/", hosts))
+    if not rules:
+        return None
+    limits = RateLimits(storage_uri, rules)
+    app.before_request(limits.check)
+    return limits

@@ -1,0 +1,48 @@
+"""extension_api.ratelimit: the counters in process memory and in a real redis-server."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from extension_api.ratelimit import MemoryCounters, RedisCounters, counters_for
+from sim.errors import ConfigError
+from tests.conftest import require
+from tests.servers import redis_server
+
+
+@pytest.mark.parametrize("unix_socket", [False, True], ids=["tcp", "unix"])
+def test_redis_counts_one_window_for_every_client_of_the_store(unix_socket: bool) -> None:
+    require(shutil.which("redis-server") is not None, "redis-server is not installed")
+    with redis_server(unix_socket=unix_socket) as url:
+        first, second = RedisCounters(url), RedisCounters(url)  # two workers or instances
+        counts = [c.hit("revlab:t:1.2.3.4", 60)[0] for c in (first, second, first, second)]
+        assert counts == [1, 2, 3, 4]
+        assert 59 < first.hit("revlab:t:1.2.3.4", 60)[1] <= 60
+        assert second.hit("revlab:t:5.6.7.8", 60)[0] == 1  # another client, its own window
+        short = first.hit("revlab:short", 0.05)
+        assert short[0] == 1
+        second.close()
+    with pytest.raises(OSError):  # the store is gone: the app answers 503
+        first.hit("revlab:t:1.2.3.4", 60)
+    first.close()
+
+
+def test_memory_counters_start_a_new_window_when_the_old_one_ends() -> None:
+    counters = MemoryCounters()
+    assert [counters.hit("k", 60)[0] for _ in range(3)] == [1, 2, 3]
+    assert counters.hit("gone", 0.0)[0] == 1
+    assert counters.hit("gone", 0.0)[0] == 1  # a window of length 0 has always ended
+
+
+@pytest.mark.parametrize("uri", ["memcached://x", "redis://h/notanumber", "rediss://h:1"])
+def test_an_unknown_store_is_a_config_error(uri: str) -> None:
+    with pytest.raises(ConfigError, match="REVLAB_RATELIMIT_STORAGE_URI"):
+        counters_for(uri)
+
+
+def test_a_redis_url_is_read_without_connecting() -> None:
+    counters = counters_for("redis://:p%40ss@10.0.0.9:6380/3")
+    assert isinstance(counters, RedisCounters)
+    assert (counters._address, counters._db, counters._password) == (("10.0.0.9", 6380), 3, "p@ss")
