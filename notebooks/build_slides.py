@@ -343,7 +343,12 @@ def plots_take_lang() -> bool:
 
 
 def japanese_lessons(
-    executed: list[nbformat.NotebookNode], lessons: list[Path], out_dir: Path, *, figures: bool
+    executed: list[nbformat.NotebookNode],
+    lessons: list[Path],
+    out_dir: Path,
+    *,
+    figures: bool,
+    pickles: Path | None = None,
 ) -> list[nbformat.NotebookNode]:
     """The executed lessons with their text in Japanese, and their figures too where the plot
     functions take ``lang=`` (the lessons then run again with ``LANG = "ja"``, into ``out_dir``).
@@ -353,6 +358,8 @@ def japanese_lessons(
         lessons: Their paths, in the same order.
         out_dir: Where the lessons run in Japanese are written.
         figures: False keeps the English run's figures (no second run; the tests' quick build).
+        pickles: Where the Japanese run's figures are captured (one folder per lesson), so that
+            they can be exported to ``build/figures/ja``; None captures nothing.
     """
     japanese = [translated(nb, path.stem, "ja") for nb, path in zip(executed, lessons, strict=True)]
     if not figures:
@@ -361,8 +368,14 @@ def japanese_lessons(
         print("talk.ja: sim.plots takes no lang= yet, the figures keep English words",
               file=sys.stderr)  # fmt: skip
         return japanese
-    return [execute(path, out_dir, with_parameters(nb, LANG="ja"))
-            for nb, path in zip(japanese, lessons, strict=True)]  # fmt: skip
+    runs = []
+    for nb, path in zip(japanese, lessons, strict=True):
+        run = with_parameters(nb, LANG="ja")
+        if pickles is not None:
+            (pickles / path.stem).mkdir(parents=True, exist_ok=True)
+            run = with_figure_capture(run, pickles / path.stem)
+        runs.append(execute(path, out_dir, run))
+    return runs
 
 
 #: Run after a lesson's setup cell (``%matplotlib inline``) when the decks are built: every
@@ -440,15 +453,19 @@ def _forget_captures(node: object) -> None:
             _forget_captures(value)
 
 
-def export_figures(figures: dict[str, Path], out: Path) -> list[Path]:
+def export_figures(figures: dict[str, Path], out: Path, lang: str = "en") -> list[Path]:
     """Re-save each pickled lesson figure on a 16:9 slide-sized canvas as PNG and SVG in ``out``.
 
     Args:
         figures: Name -> pickle, from :func:`tagged_figures`.
         out: The directory written (``build/figures``).
+        lang: The figures' language: ``ja`` needs the CJK font in this process too.
     """
-    from sim.plots.style import SLIDE_SIZE
+    from sim.plots.style import SLIDE_SIZE, font_family
 
+    # The pickled figures name their fonts; the Japanese ones need the CJK font known to this
+    # process's matplotlib too (font_family registers it), or the glyphs come out as boxes.
+    font_family(lang)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, pickled in figures.items():
@@ -519,13 +536,15 @@ def main(argv: list[str] | None = None) -> int:
         elif not args.no_ja:
             started = time.perf_counter()
             japanese = japanese_lessons(executed, lessons, args.out / "notebooks" / "ja",
-                                        figures=not args.no_ja_figures)  # fmt: skip
+                                        figures=not args.no_ja_figures,
+                                        pickles=pickles / "ja")  # fmt: skip
             for nb, path in zip(japanese, lessons, strict=True):
                 figures = tagged_figures(path.stem, nb, required=False)  # none: English kept
                 if figures:
                     nbformat.write(nb, args.out / "notebooks" / "ja" / path.name)
                     if not args.no_figures:
-                        figure_files += len(export_figures(figures, args.out / "figures" / "ja"))
+                        out_ja = args.out / "figures" / "ja"
+                        figure_files += len(export_figures(figures, out_ja, "ja"))
             body, _ = exporter("ja").from_notebook_node(combined(japanese, "ja"), resources=talk)
             (slides / "talk.ja.slides.html").write_text(body, encoding="utf-8")
             print(f"talk.ja: {time.perf_counter() - started:.1f} s", file=sys.stderr)
