@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from revlab import CliError
-from sim.registry import RegistryImportError, Verdict, VerdictKind, shipped_registry
+from revlab._options import registry_option
+from sim.registry import Verdict, VerdictKind
 from sim.served import verdict_for_served
 from tlsscan.fetcher import FetchPolicy, GuardError, HostError, fetch_chain
 from tlsscan.guard import parse_allow_entry, parse_target
@@ -80,16 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if not 0 < args.timeout <= 60:
         raise CliError("--timeout must be between 0 and 60 seconds")
-    registry = shipped_registry()
-    if args.registry is not None:
-        try:
-            data = args.registry.read_bytes()
-        except OSError as exc:
-            raise CliError(f"{args.registry}: cannot read ({exc.strerror})") from None
-        try:
-            registry = registry.imported(data, source=str(args.registry), ca_label=args.ca_label)
-        except RegistryImportError as exc:
-            raise CliError(str(exc)) from None
+    registry = registry_option(args.registry, args.ca_label)
     env_allow = os.environ.get("REVLAB_ALLOW_HOSTS", "").split(",")
     policy = FetchPolicy(
         allow_hosts=(

@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import errno
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 from revlab import CliError
-from revlab._options import now_option
+from revlab._options import check_bindable, now_option
 from sim.ocsp_demo import write_demo
 from sim.ocsp_scenario import RESPONDER_DAYS, build_incident_2020, incident_2020_responder
 
@@ -118,19 +117,6 @@ def run(args: argparse.Namespace) -> int:
     raise CliError(f"unknown action {args.ocsp_command!r}")  # pragma: no cover (argparse)
 
 
-def _check_bindable(host: str, port: int) -> None:
-    """Refuse a busy port or an address not of this machine, in one line, before gunicorn."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except socket.gaierror:
-            raise CliError(f"--host {host!r} is not an address of this machine") from None
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise CliError(f"port {port} on {host} is in use") from None
-            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _write_certificates(out: Path, now: dt.datetime, seed: int) -> None:
@@ -162,7 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError(f"--workers {args.workers} is not between 1 and 64")
     current = dt.datetime.now(dt.UTC)
     now = now_option(args.now)
-    _check_bindable(args.host, args.port)
+    check_bindable(args.host, args.port)
     if args.out is not None:
         _write_certificates(args.out, now, args.seed)
     warning = _expiry_warning(now, current)

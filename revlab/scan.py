@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from revlab import CliError
-from sim.registry import RegistryImportError, shipped_registry
+from revlab._options import registry_option
 from tlsscan.results import FIELDS, ScanResult, ScanSummary, judge
 from tlsscan.scanner import (
     DEFAULT_CONCURRENCY,
@@ -217,18 +217,6 @@ def _done_targets(out: Path, fmt: str) -> set[tuple[str, int]]:
 # --- the run --------------------------------------------------------------------------------
 
 
-def _registry(args: argparse.Namespace) -> Any:
-    registry = shipped_registry()
-    if args.registry is not None:
-        try:
-            data = args.registry.read_bytes()
-        except OSError as exc:
-            raise CliError(f"{args.registry}: cannot read ({exc.strerror})") from None
-        try:
-            registry = registry.imported(data, source=str(args.registry), ca_label=args.ca_label)
-        except RegistryImportError as exc:
-            raise CliError(str(exc)) from None
-    return registry
 
 
 def _check(args: argparse.Namespace) -> ScanOptions:
@@ -337,7 +325,7 @@ def _source(args: argparse.Namespace, options: ScanOptions
 def run(args: argparse.Namespace) -> int:
     """Scan, write each result as it completes, print the summary; exit 0, 1 or 2."""
     options = _check(args)
-    registry = _registry(args)
+    registry = registry_option(args.registry, args.ca_label)
     scan = _source(args, options)
     done = _done_targets(args.out, args.format) if args.resume else set()
     summary = ScanSummary()

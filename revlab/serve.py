@@ -15,15 +15,14 @@ store (``memory://``) one worker serves; several workers (``--workers``) need a 
 from __future__ import annotations
 
 import argparse
-import errno
 import gc
 import os
-import socket
 import warnings
 from pathlib import Path
 from typing import Any
 
 from revlab import CliError
+from revlab._options import check_bindable
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -64,18 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(hostnames in /v1/hosts are redacted); off by default")
 
 
-def _check_port_free(host: str, port: int) -> None:
-    """Refuse a port another process listens on, in one line (gunicorn retries for 6 s)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        # gunicorn binds with SO_REUSEADDR too: a port in TIME_WAIT is free for it.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise CliError(f"port {port} on {host} is in use") from None
-            raise CliError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
 
 
 def _workers(requested: int | None, shared_limits: bool) -> int:
@@ -113,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     workers = _workers(
         args.workers, not limits_on or not settings.ratelimit_storage_uri.startswith("memory:")
     )
-    _check_port_free(args.host, port)
+    check_bindable(args.host, port)
     try:
         # Migrate and seed once here, before the workers start.
         create_app(overrides).extensions["revlab"].store.dispose()
