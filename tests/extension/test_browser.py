@@ -145,10 +145,19 @@ class Browser:
     def __init__(self, context: Any):
         """Wrap a persistent context whose extension service worker is running."""
         self.context = context
-        worker = _wait_for(
-            "the extension's service worker",
-            lambda: context.service_workers[0] if context.service_workers else None,
-        )
+        # Waited for with Playwright's own event wait: polling `service_workers` while this
+        # thread sleeps dispatches no event, so a worker that started late was never seen.
+        if context.service_workers:
+            worker = context.service_workers[0]
+        else:
+            try:
+                worker = context.wait_for_event("serviceworker", timeout=WAIT_S * 1000)
+            except Exception as exc:  # Playwright's TimeoutError
+                workers = context.service_workers  # it may have come just before the wait
+                if not workers:
+                    raise AssertionError("gave up waiting for the extension's service worker") \
+                        from exc
+                worker = workers[0]
         self.worker = worker
         self.extension_id = worker.url.split("/")[2]
         # Playwright can report the worker before its script has run: wait until it has.
