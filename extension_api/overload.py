@@ -64,10 +64,12 @@ class BodyLimit:
         """Refuse an oversized body, or hand the request on (a chunked body read in full)."""
         limit = self.per_path.get(environ.get("PATH_INFO", ""), self.default)
         length = environ.get("CONTENT_LENGTH") or ""
-        if length.isdigit():
+        # Transfer-Encoding wins over a Content-Length sent beside it (RFC 9112 6.3).
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if length.isdigit() and not chunked:
             if int(length) > limit:
                 return _too_large(start_response, limit)
-        elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        elif chunked:
             body = _read_at_most(environ["wsgi.input"], limit + 1)
             if len(body) > limit:
                 return _too_large(start_response, limit)

@@ -109,7 +109,6 @@ class RedisCounters:
             raise ConfigError(f"REVLAB_RATELIMIT_STORAGE_URI: database {db_text!r} is not a number")
         self._db = int(db_text)
         self._idle: list[tuple[socket.socket, BinaryIO]] = []
-        self._lock = threading.Lock()
 
     def hit(self, key: str, period: float) -> tuple[int, float]:
         """Count a hit on ``key`` (see `Counters.hit`).
@@ -118,7 +117,7 @@ class RedisCounters:
             OSError: Redis is unreachable or answered with an error.
         """
         millis = str(max(1, int(period * 1000)))
-        reply = self._call("EVAL", _HIT_SCRIPT, "1", key, millis)
+        reply = self._call(_HIT_PREFIX + _bulk(key) + _bulk(millis))
         if not isinstance(reply, list) or len(reply) != 2:
             raise OSError(f"unexpected answer from Redis: {reply!r}")
         count, ttl = int(reply[0]), int(reply[1])
@@ -126,17 +125,16 @@ class RedisCounters:
 
     def close(self) -> None:
         """Close the kept connections."""
-        with self._lock:
-            idle, self._idle = self._idle, []
+        idle, self._idle = self._idle, []
         for conn, reader in idle:
             reader.close()
             conn.close()
 
-    def _call(self, *args: str) -> object:
+    def _call(self, command: bytes) -> object:
         while True:
             conn, reader, kept = self._checkout()
             try:
-                conn.sendall(_command(*args))
+                conn.sendall(command)
                 reply = _read_reply(reader)
             except OSError:
                 reader.close()
@@ -152,9 +150,12 @@ class RedisCounters:
             return reply
 
     def _checkout(self) -> tuple[socket.socket, BinaryIO, bool]:
-        with self._lock:
-            if self._idle:
-                return (*self._idle.pop(), True)
+        # list.pop and list.append are atomic: no lock (a gevent-patched lock costs more than
+        # the rest of the hit).
+        try:
+            return (*self._idle.pop(), True)
+        except IndexError:
+            pass
         if isinstance(self._address, str):
             conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             conn.settimeout(_REDIS_TIMEOUT)
@@ -181,21 +182,25 @@ class RedisCounters:
         return conn, reader, False
 
     def _checkin(self, conn: socket.socket, reader: BinaryIO) -> None:
-        with self._lock:
-            if len(self._idle) < _REDIS_KEEP:
-                self._idle.append((conn, reader))
-                return
+        if len(self._idle) < _REDIS_KEEP:  # at worst a few more kept when racing: harmless
+            self._idle.append((conn, reader))
+            return
         reader.close()
         conn.close()
 
 
+def _bulk(arg: str) -> bytes:
+    data = arg.encode()
+    return b"$%d\r\n%s\r\n" % (len(data), data)
+
+
 def _command(*args: str) -> bytes:
     """A command in RESP (the Redis protocol): an array of bulk strings."""
-    out = [f"*{len(args)}\r\n".encode()]
-    for arg in args:
-        data = arg.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
+    return b"*%d\r\n" % len(args) + b"".join(_bulk(arg) for arg in args)
+
+
+#: ``EVAL <script> 1`` of a hit, to which the key and the period are added.
+_HIT_PREFIX = b"*5\r\n" + _bulk("EVAL") + _bulk(_HIT_SCRIPT) + _bulk("1")
 
 
 def _read_reply(reader: BinaryIO) -> object:

@@ -10,13 +10,19 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask
-from flask_cors import CORS
+from flask import Flask, Response, request
 
 from . import ratelimit
 from .config import Settings
 
 __all__ = ["RedactErrorLog", "RedactHosts", "init_app", "origin_patterns"]
+
+#: Paths that extensions may read from their pages (CORS).
+_CORS_PREFIX = "/v1/"
+#: Request headers a preflight may ask for (lower case).
+_CORS_HEADERS = ("content-type", "if-none-match")
+#: Seconds a browser may keep a preflight's answer.
+_CORS_MAX_AGE = "86400"
 
 # A request line or URL that names a host: /v1/hosts/<host> (its query string included).
 _HOST_PATH = re.compile(r"(/v1/hosts/)[^\s\"?]*(\?[^\s\"]*)?")
@@ -66,6 +72,39 @@ def origin_patterns(origins: tuple[str, ...]) -> list[re.Pattern[str]]:
     ]
 
 
+def _allow_extension_origins(app: Flask, origins: tuple[str, ...]) -> None:
+    """CORS for ``/v1/``: granted to the origins that match ``origins``, to nobody else.
+
+    An allowed origin gets ``Access-Control-Allow-Origin`` naming it (and the ``ETag`` header
+    exposed); a preflight (``OPTIONS`` with ``Access-Control-Request-Method``) also gets the
+    methods (GET, POST), the requested headers among ``Content-Type`` and ``If-None-Match``,
+    and a day's ``Max-Age``. Every ``/v1/`` answer to a request with an ``Origin`` varies on it.
+    """
+    patterns = origin_patterns(origins)
+
+    @app.after_request
+    def cors(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if origin is None or not request.path.startswith(_CORS_PREFIX):
+            return response
+        response.vary.add("Origin")
+        if not any(p.match(origin) for p in patterns):
+            return response
+        headers = response.headers
+        headers["Access-Control-Allow-Origin"] = origin
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            asked = request.headers.get("Access-Control-Request-Headers", "")
+            wanted = (name.strip().lower() for name in asked.split(","))
+            granted = [name for name in wanted if name in _CORS_HEADERS]
+            headers["Access-Control-Allow-Methods"] = "GET, POST"
+            if granted:
+                headers["Access-Control-Allow-Headers"] = ", ".join(granted)
+            headers["Access-Control-Max-Age"] = _CORS_MAX_AGE
+        else:
+            headers["Access-Control-Expose-Headers"] = "ETag"
+        return response
+
+
 def _redact_request_logs() -> None:
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)
@@ -85,13 +124,6 @@ def init_app(app: Flask, settings: Settings) -> ratelimit.RateLimits | None:
     limits = ratelimit.init_app(
         app, settings.ratelimit_storage_uri, settings.rate_limit, settings.hosts_rate_limit
     )
-    CORS(
-        app,
-        resources={r"/v1/*": {"origins": origin_patterns(settings.cors_origins)}},
-        methods=["GET", "POST"],
-        allow_headers=["Content-Type", "If-None-Match"],
-        expose_headers=["ETag"],
-        max_age=86400,
-    )
+    _allow_extension_origins(app, settings.cors_origins)
     _redact_request_logs()
     return limits

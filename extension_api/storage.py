@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -57,6 +58,7 @@ from .schema import (
     registry_snapshots,
     schema_version,
 )
+from .version_marker import VersionMarker
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -245,14 +247,26 @@ class Store:
         # One autocommit connection kept for the newest-version probe of every request.
         self._probe: Any = None
         self._probe_lock = threading.Lock()
+        # SQLite: the newest id as published beside the file (see `VersionMarker`), and what
+        # the marker said when the database was last asked, with the database's answer.
+        self._marker = _marker_for(self.engine)
+        self._marker_seen: tuple[int, int] | None = None
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the version marker)."""
         with self._probe_lock:
             if self._probe is not None:
                 self._probe.invalidate()
                 self._probe = None
+        if self._marker is not None:
+            self._marker.close()
+            self._marker = None
         self.engine.dispose()
+
+    def _publish(self) -> None:
+        """After a committed registry write: publish the newest id to the other workers."""
+        if self._marker is not None:
+            self._marker.publish(self._ask_newest_id)
 
     @contextmanager
     def _write(self, *, registry: bool = True) -> Iterator[Connection]:
@@ -300,15 +314,35 @@ class Store:
         """
         with self._write() as conn:
             migrate(conn)
-            if conn.execute(select(func.count()).select_from(registry_snapshots)).scalar_one():
-                return
-            _insert_snapshot(conn, 1, seed(), source="shipped 2020 list", now=now)
+            seeded = bool(
+                conn.execute(select(func.count()).select_from(registry_snapshots)).scalar_one()
+            )
+            if not seeded:
+                _insert_snapshot(conn, 1, seed(), source="shipped 2020 list", now=now)
+        # Also at every start: a marker left from a database since replaced is corrected.
+        self._publish()
 
     def latest_snapshot_id(self) -> int:
-        """The id of the newest committed snapshot (0 when none).
+        """The id of the newest acknowledged snapshot (0 when none).
 
-        Asked on every request (an acknowledged import must be seen by every later read), so it
-        runs on one kept autocommit connection: one statement, no pool checkout, no BEGIN.
+        Asked on every request (an acknowledged import must be seen by every later read). On
+        SQLite the shared `VersionMarker` says whether the database needs asking at all.
+        """
+        marker = self._marker
+        if marker is None:
+            return self._ask_newest_id()
+        mark = marker.read()
+        seen = self._marker_seen
+        if seen is not None and seen[0] == mark:
+            return seen[1]
+        newest = self._ask_newest_id()  # asked after reading the mark: it holds at least that
+        self._marker_seen = (mark, newest)
+        return newest
+
+    def _ask_newest_id(self) -> int:
+        """The newest committed snapshot id, from the database.
+
+        One statement on one kept autocommit connection: no pool checkout, no BEGIN.
         """
         with self._probe_lock:
             for attempt in range(2):
@@ -317,12 +351,11 @@ class Store:
                         self._probe = self.engine.raw_connection()
                         if not self.is_sqlite:
                             self._probe.driver_connection.autocommit = True
-                    cursor = self._probe.cursor()
-                    try:
-                        cursor.execute("SELECT max(id) FROM registry_snapshots")
-                        row = cursor.fetchone()
-                    finally:
-                        cursor.close()
+                    # The driver's own connection (sqlite3 and psycopg both have execute()):
+                    # SQLAlchemy's cursor wrapper would cost more than the statement.
+                    row = self._probe.driver_connection.execute(
+                        "SELECT max(id) FROM registry_snapshots"
+                    ).fetchone()
                     return int(row[0] or 0)
                 except self.engine.dialect.loaded_dbapi.Error:
                     # A dropped connection (a database restart): open a new one, once.
@@ -362,6 +395,7 @@ class Store:
                 base = _newest(conn)
                 new = change(base.registry)
             snap = _insert_snapshot(conn, base.id + 1, new, source=source, now=now)
+        self._publish()  # committed: now every worker's next read sees it
         added = len(set(new.by_sha256) - set(base.registry.by_sha256))
         return ImportOutcome(snap, added)
 
@@ -439,6 +473,17 @@ def _insert_snapshot(
         delete(registry_snapshots).where(registry_snapshots.c.id <= snapshot_id - _KEEP_SNAPSHOTS)
     )
     return RegistrySnapshot(snapshot_id, etag, registry)
+
+
+def _marker_for(engine: Engine) -> VersionMarker | None:
+    """The version marker beside a SQLite file (None: PostgreSQL, in memory, or unwritable)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    try:
+        return VersionMarker(Path(database + "-version"))
+    except OSError:
+        return None  # a read-only directory, say: every request asks the database
 
 
 def _is_lock_timeout(exc: OperationalError) -> bool:

@@ -53,6 +53,30 @@ def test_cors_is_granted_to_extension_origins_only(
     assert (response.headers.get("Access-Control-Allow-Origin") == origin) is allowed
 
 
+def test_a_preflight_from_an_extension_may_post_json_and_read_the_etag(
+    client: FlaskClient,
+) -> None:
+    origin = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
+    preflight = client.options("/v1/chain", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, x-other",
+    })  # fmt: skip
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == origin
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, POST"
+    assert preflight.headers["Access-Control-Allow-Headers"] == "content-type"  # not x-other
+    assert preflight.headers["Access-Control-Max-Age"] == "86400"
+    read = client.get("/v1/registry", headers={"Origin": origin})
+    assert read.headers["Access-Control-Expose-Headers"] == "ETag"
+    assert "Origin" in read.headers["Vary"]
+    # A page's preflight gets no grant; paths outside /v1/ get no CORS at all.
+    evil = client.options("/v1/chain", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in evil.headers
+    assert "Access-Control-Allow-Origin" not in client.get(
+        "/healthz", headers={"Origin": origin}).headers
+
+
 def test_settings_come_from_revlab_variables(tmp_path: object) -> None:
     env = {"REVLAB_DATA_DIR": "/srv/revlab", "REVLAB_ALLOWED_PORTS": "443,8000-8002",
            "REVLAB_ALLOW_HOSTS": "127.0.0.1, 10.0.0.0/8", "REVLAB_HANDSHAKE_TIMEOUT": "2.5",
