@@ -109,6 +109,10 @@ class RedisCounters:
             raise ConfigError(f"REVLAB_RATELIMIT_STORAGE_URI: database {db_text!r} is not a number")
         self._db = int(db_text)
         self._idle: list[tuple[socket.socket, BinaryIO]] = []
+        # The pipeline: hits waiting to be sent, and whether one is out (see `_call`).
+        self._lock = threading.Lock()
+        self._queue: list[_Waiter] = []
+        self._sending = False
 
     def hit(self, key: str, period: float) -> tuple[int, float]:
         """Count a hit on ``key`` (see `Counters.hit`).
@@ -131,15 +135,71 @@ class RedisCounters:
             conn.close()
 
     def _call(self, command: bytes) -> object:
+        """Send one command and return its reply, in a pipeline with the process's others.
+
+        Hits that arrive while a pipeline is out wait for the next one, which sends them all in
+        one write and reads their replies in one go: under load one round trip serves many
+        requests. Whoever sent a pipeline hands the next one to the first hit waiting, so nobody
+        sends for the others for ever.
+
+        Raises:
+            OSError: Redis is unreachable or answered this command with an error.
+        """
+        waiter = _Waiter(command)
+        with self._lock:
+            self._queue.append(waiter)
+            lead = not self._sending
+            self._sending = True
+        if not lead:
+            waiter.done.wait()
+            lead = waiter.lead  # handed the next pipeline (this command is in it)
+        if lead:
+            self._send_queued()
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.reply
+
+    def _send_queued(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, []
+        try:
+            self._pipeline(batch)
+        except BaseException as exc:
+            for waiter in batch:
+                if waiter.error is None and waiter.reply is None:
+                    waiter.error = exc if isinstance(exc, OSError) else OSError(
+                        f"the request to Redis was interrupted ({type(exc).__name__})"
+                    )
+            raise
+        finally:
+            for waiter in batch:
+                waiter.done.set()
+            with self._lock:
+                if self._queue:
+                    following = self._queue[0]
+                    following.lead = True
+                    following.done.set()
+                else:
+                    self._sending = False
+
+    def _pipeline(self, batch: list[_Waiter]) -> None:
+        """Send the batch's commands in one write; set each waiter's reply or error."""
+        payload = b"".join(waiter.command for waiter in batch)
         while True:
             conn, reader, kept = self._checkout()
+            read = 0
             try:
-                conn.sendall(command)
-                reply = _read_reply(reader)
+                conn.sendall(payload)
+                for waiter in batch:
+                    try:
+                        waiter.reply = _read_reply(reader)
+                    except _ErrorReply as exc:  # this command failed; the stream is intact
+                        waiter.error = exc
+                    read += 1
             except OSError:
                 reader.close()
                 conn.close()
-                if kept:
+                if kept and not read:
                     continue  # a kept connection went stale (Redis restarted): a new one
                 raise
             except BaseException:
@@ -147,11 +207,9 @@ class RedisCounters:
                 conn.close()
                 raise
             self._checkin(conn, reader)
-            return reply
+            return
 
     def _checkout(self) -> tuple[socket.socket, BinaryIO, bool]:
-        # list.pop and list.append are atomic: no lock (a gevent-patched lock costs more than
-        # the rest of the hit).
         try:
             return (*self._idle.pop(), True)
         except IndexError:
@@ -189,6 +247,23 @@ class RedisCounters:
         conn.close()
 
 
+class _Waiter:
+    """One command waiting in the pipeline, and then its reply or error."""
+
+    __slots__ = ("command", "done", "error", "lead", "reply")
+
+    def __init__(self, command: bytes) -> None:
+        self.command = command
+        self.done = threading.Event()
+        self.reply: object = None
+        self.error: OSError | None = None
+        self.lead = False
+
+
+class _ErrorReply(OSError):
+    """Redis answered one command with an error (``-ERR ...``)."""
+
+
 def _bulk(arg: str) -> bytes:
     data = arg.encode()
     return b"$%d\r\n%s\r\n" % (len(data), data)
@@ -214,7 +289,7 @@ def _read_reply(reader: BinaryIO) -> object:
     if kind == b"+":
         return body.decode()
     if kind == b"-":
-        raise OSError(f"Redis: {body.decode(errors='replace')}")
+        raise _ErrorReply(f"Redis: {body.decode(errors='replace')}")
     if kind == b"$":
         size = int(body)
         return None if size < 0 else reader.read(size + 2)[:-2]

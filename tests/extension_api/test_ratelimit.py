@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -27,6 +29,36 @@ def test_redis_counts_one_window_for_every_client_of_the_store(unix_socket: bool
     with pytest.raises(OSError):  # the store is gone: the app answers 503
         first.hit("revlab:t:1.2.3.4", 60)
     first.close()
+
+
+def test_concurrent_hits_share_round_trips_and_each_gets_its_own_reply() -> None:
+    # Hits of one process go to Redis in pipelines; every caller must still get the reply to
+    # its own command. 50 threads: each counts on one shared key (every count from 1 to 200
+    # seen once) and on a key of its own whose window length is its own (so a reply handed to
+    # the wrong caller shows in the seconds left).
+    require(shutil.which("redis-server") is not None, "redis-server is not installed")
+    with redis_server(unix_socket=True) as url:
+        counters = RedisCounters(url)
+        start = threading.Barrier(50)
+
+        def hits(i: int) -> list[int]:
+            start.wait()
+            shared = []
+            for n in range(1, 5):
+                shared.append(counters.hit("revlab:t:shared", 60)[0])
+                count, left = counters.hit(f"revlab:t:{i}", 100 + i)
+                assert count == n and 99 + i < left <= 100 + i
+            return shared
+
+        with ThreadPoolExecutor(50) as pool:
+            counts = [n for batch in pool.map(hits, range(50)) for n in batch]
+        assert sorted(counts) == list(range(1, 201))
+        counters.close()
+    # The store gone: every waiting caller gets an error, none is left waiting.
+    with ThreadPoolExecutor(20) as pool:
+        futures = [pool.submit(counters.hit, "revlab:t:9.9.9.9", 60) for _ in range(20)]
+        errors = [f.exception(timeout=30) for f in futures]
+    assert all(isinstance(e, OSError) for e in errors)
 
 
 def test_memory_counters_start_a_new_window_when_the_old_one_ends() -> None:
