@@ -20,6 +20,7 @@ import math
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
@@ -39,19 +40,28 @@ _STORE_RETRY = 5
 _REDIS_TIMEOUT = 2.0
 #: Connections to Redis kept open per process.
 _REDIS_KEEP = 16
-# INCR, and start the window's clock on its first hit: one atomic round trip.
+# For each key: INCR, and start the window's clock on its first hit. One atomic round trip
+# counts every rule of a request.
 _HIT_SCRIPT = (
-    "local n = redis.call('INCR', KEYS[1]) "
-    "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
-    "return {n, redis.call('PTTL', KEYS[1])}"
+    "local out = {} "
+    "for i, key in ipairs(KEYS) do "
+    "local n = redis.call('INCR', key) "
+    "if n == 1 then redis.call('PEXPIRE', key, ARGV[i]) end "
+    "out[#out + 1] = n "
+    "out[#out + 1] = redis.call('PTTL', key) "
+    "end "
+    "return out"
 )
 
 
 class Counters(Protocol):
     """Where hits are counted."""
 
-    def hit(self, key: str, period: float) -> tuple[int, float]:
-        """Count a hit on ``key``; returns (hits in its window, seconds until it ends)."""
+    def hits(self, keys: Sequence[tuple[str, float]]) -> list[tuple[int, float]]:
+        """Count a hit on each (key, window length in seconds), at once.
+
+        Returns, for each key, (hits in its window, seconds until the window ends).
+        """
 
 
 class MemoryCounters:
@@ -64,7 +74,14 @@ class MemoryCounters:
         self._hits = 0
 
     def hit(self, key: str, period: float) -> tuple[int, float]:
-        """Count a hit on ``key`` (see `Counters.hit`)."""
+        """Count one hit (see `Counters.hits`)."""
+        return self.hits([(key, period)])[0]
+
+    def hits(self, keys: Sequence[tuple[str, float]]) -> list[tuple[int, float]]:
+        """Count a hit on each key (see `Counters.hits`)."""
+        return [self._hit(key, period) for key, period in keys]
+
+    def _hit(self, key: str, period: float) -> tuple[int, float]:
         now = time.monotonic()
         with self._lock:
             self._hits += 1
@@ -115,17 +132,28 @@ class RedisCounters:
         self._sending = False
 
     def hit(self, key: str, period: float) -> tuple[int, float]:
-        """Count a hit on ``key`` (see `Counters.hit`).
+        """Count one hit (see `Counters.hits`).
 
         Raises:
             OSError: Redis is unreachable or answered with an error.
         """
-        millis = str(max(1, int(period * 1000)))
-        reply = self._call(_HIT_PREFIX + _bulk(key) + _bulk(millis))
-        if not isinstance(reply, list) or len(reply) != 2:
+        return self.hits([(key, period)])[0]
+
+    def hits(self, keys: Sequence[tuple[str, float]]) -> list[tuple[int, float]]:
+        """Count a hit on each key, in one command (see `Counters.hits`).
+
+        Raises:
+            OSError: Redis is unreachable or answered with an error.
+        """
+        command = [b"*%d\r\n" % (3 + 2 * len(keys)), _HIT_HEAD, _bulk(str(len(keys)))]
+        command += [_bulk(key) for key, _ in keys]
+        command += [_bulk(str(max(1, int(period * 1000)))) for _, period in keys]
+        reply = self._call(b"".join(command))
+        if not isinstance(reply, list) or len(reply) != 2 * len(keys):
             raise OSError(f"unexpected answer from Redis: {reply!r}")
-        count, ttl = int(reply[0]), int(reply[1])
-        return count, max(ttl, 0) / 1000
+        return [
+            (int(reply[i]), max(int(reply[i + 1]), 0) / 1000) for i in range(0, len(reply), 2)
+        ]
 
     def close(self) -> None:
         """Close the kept connections."""
@@ -274,8 +302,8 @@ def _command(*args: str) -> bytes:
     return b"*%d\r\n" % len(args) + b"".join(_bulk(arg) for arg in args)
 
 
-#: ``EVAL <script> 1`` of a hit, to which the key and the period are added.
-_HIT_PREFIX = b"*5\r\n" + _bulk("EVAL") + _bulk(_HIT_SCRIPT) + _bulk("1")
+#: ``EVAL <script>`` of the hits, to which the number of keys, the keys and periods are added.
+_HIT_HEAD = _bulk("EVAL") + _bulk(_HIT_SCRIPT)
 
 
 def _read_reply(reader: BinaryIO) -> object:
@@ -352,14 +380,16 @@ class RateLimits:
         if request.method == "OPTIONS":
             return
         client = request.remote_addr or "-"
-        for rule in self.rules:
-            if not path.startswith(rule.prefix):
-                continue
-            period = rule.item.get_expiry()
-            try:
-                count, ends_in = self.counters.hit(f"revlab:{rule.scope}:{client}", period)
-            except OSError:
-                raise Busy("the rate-limit store is unreachable", _STORE_RETRY) from None
+        rules = [rule for rule in self.rules if path.startswith(rule.prefix)]
+        if not rules:
+            return
+        periods = [rule.item.get_expiry() for rule in rules]
+        keys = [f"revlab:{rule.scope}:{client}" for rule in rules]
+        try:
+            counted = self.counters.hits(list(zip(keys, periods, strict=True)))
+        except OSError:
+            raise Busy("the rate-limit store is unreachable", _STORE_RETRY) from None
+        for rule, period, (count, ends_in) in zip(rules, periods, counted, strict=True):
             if count > rule.item.amount:
                 raise RateLimited(rule.text, min(period, max(1, math.ceil(ends_in))))
 

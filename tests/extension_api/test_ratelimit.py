@@ -25,6 +25,12 @@ def test_redis_counts_one_window_for_every_client_of_the_store(unix_socket: bool
         assert second.hit("revlab:t:5.6.7.8", 60)[0] == 1  # another client, its own window
         short = first.hit("revlab:short", 0.05)
         assert short[0] == 1
+        # Every rule of a request in one command: each key keeps its own count and window.
+        both = [("revlab:v1:9.9.9.9", 60.0), ("revlab:hosts:9.9.9.9", 30.0)]
+        first.hit("revlab:v1:9.9.9.9", 60)
+        (v1, v1_left), (hosts, hosts_left) = second.hits(both)
+        assert (v1, hosts) == (2, 1)
+        assert 59 < v1_left <= 60 and 29 < hosts_left <= 30
         second.close()
     with pytest.raises(OSError):  # the store is gone: the app answers 503
         first.hit("revlab:t:1.2.3.4", 60)
