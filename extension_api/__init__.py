@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import security
+from . import jsonio, security
 from .api import BLUEPRINTS, http_errors
 from .config import Settings
 from .overload import BodyLimit, gate_fetches
@@ -47,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.from_env().with_overrides(overrides)
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    jsonio.init_app(app)
     if settings.sqlite_path is not None:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(settings.resolved_database_url, lock_wait=settings.lock_wait)

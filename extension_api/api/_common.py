@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import current_app, request
 
+from .. import jsonio
 from ..errors import ErrorCode, RequestError
 from ..service import ApiState
 
@@ -30,6 +30,6 @@ def json_body() -> Any:
     # `extension_api.overload.BodyLimit`): werkzeug's stream wrappers cost more than the parse.
     data = request.environ["wsgi.input"].read(request.content_length or 0)
     try:
-        return json.loads(data)
+        return jsonio.loads(data)
     except (ValueError, RecursionError):
         raise RequestError(ErrorCode.INVALID_JSON, "the body must be a JSON document") from None
