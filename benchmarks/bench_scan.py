@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import grp
 import json
 import multiprocessing as mp
 import os
+import pwd
 import selectors
+import shutil
 import socket
 import ssl
 import subprocess
@@ -83,8 +86,12 @@ print(json.dumps({"ok": ok, "errors": errors, "seconds": time.perf_counter() - s
 """
 
 
-def _farm_context() -> ssl.SSLContext:
-    """The farm's server context: a generated EC P-256 leaf and a real 2020 intermediate."""
+def _farm_files(directory: Path) -> tuple[Path, Path]:
+    """Write the farm's chain (a generated EC P-256 leaf, then a real 2020 intermediate) and key.
+
+    Returns:
+        The chain file and the key file, both PEM.
+    """
     import datetime as dt
 
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -93,6 +100,15 @@ def _farm_context() -> ssl.SSLContext:
         {"name": "ica", "kind": "intermediate", "issuer": "root"},
         {"name": "leaf", "kind": "tls_server", "issuer": "ica", "dns_names": ["bench.test"]},
     ]}, now=now, seed=1)
+    chain, key = directory / "chain.pem", directory / "key.pem"
+    chain.write_bytes(pki["leaf"].pem + affected_intermediate_pem(0))
+    key.write_bytes(pki["leaf"].key_pem())
+    key.chmod(0o600)
+    return chain, key
+
+
+def _farm_context() -> ssl.SSLContext:
+    """The Python farm's server context: the chain of `_farm_files`."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.set_ciphers("DEFAULT:@SECLEVEL=0")  # the real intermediate is SHA-1 signed
     # No session tickets: no client here resumes, and minting them is server work that none of
@@ -100,10 +116,7 @@ def _farm_context() -> ssl.SSLContext:
     context.options |= ssl.OP_NO_TICKET
     context.num_tickets = 0
     with tempfile.TemporaryDirectory(prefix="revlab-bench-farm-") as tmp:
-        chain, key = Path(tmp) / "chain.pem", Path(tmp) / "key.pem"
-        chain.write_bytes(pki["leaf"].pem + affected_intermediate_pem(0))
-        key.write_bytes(pki["leaf"].key_pem())
-        context.load_cert_chain(chain, key)
+        context.load_cert_chain(*_farm_files(Path(tmp)))
     return context
 
 
@@ -178,8 +191,99 @@ def _farm(addresses: list[str], pipe: Connection) -> None:
                     drop(tls)
 
 
+def _nginx() -> str | None:
+    """The nginx binary (Debian puts it in /usr/sbin, outside a user's PATH)."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def _free_port(address: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((address, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _nginx_config(directory: Path, sites: list[tuple[str, int]], workers: int) -> str:
+    """A throwaway nginx: its own prefix, pid, logs and temp paths in ``directory``."""
+    chain, key = _farm_files(directory)
+    lines = []
+    if os.geteuid() == 0:
+        # Only root may (and must, to drop privileges) name the workers' user.
+        nobody = pwd.getpwnam("nobody")
+        lines.append(f"user nobody {grp.getgrgid(nobody.pw_gid).gr_name};")
+    lines += [
+        f"worker_processes {workers};",
+        "daemon off;",
+        "master_process on;",
+        f"pid {directory}/nginx.pid;",
+        f"error_log {directory}/error.log crit;",  # clients abort every handshake: not an error
+        "events { worker_connections 8192; multi_accept on; }",
+        "http {",
+        "    access_log off;",
+        *(f"    {kind}_temp_path {directory}/{kind};"
+          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
+        f"    ssl_certificate {chain};",
+        f"    ssl_certificate_key {key};",
+        "    ssl_protocols TLSv1.2 TLSv1.3;",
+        '    ssl_ciphers "DEFAULT:@SECLEVEL=0";  # the real intermediate is SHA-1 signed',
+        # As the Python farm: no tickets, no session cache (no client here resumes).
+        "    ssl_session_tickets off;",
+        "    ssl_session_cache off;",
+    ]
+    for address, port in sites:
+        lines.append(f"    server {{ listen {address}:{port} ssl backlog=4096; return 204; }}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _start_nginx(sites: int, workers: int) -> tuple[list[tuple[str, int]], Any]:
+    """Start nginx serving the farm; return the targets and what `_stop_nginx` needs."""
+    binary = _nginx()
+    assert binary is not None
+    directory = Path(tempfile.mkdtemp(prefix="revlab-bench-nginx-"))
+    directory.chmod(0o755)  # the workers (user nobody) reach their temp paths through it
+    targets = [(address, _free_port(address)) for address in _addresses(sites)]
+    config = directory / "nginx.conf"
+    config.write_text(_nginx_config(directory, targets, workers))
+    process = subprocess.Popen([binary, "-p", str(directory), "-c", str(config),
+                                "-e", str(directory / "error.log")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ends = time.monotonic() + 20
+    waiting = list(targets)
+    while waiting:
+        if process.poll() is not None:
+            errors = (directory / "error.log").read_text(errors="replace")
+            raise SystemExit(f"nginx did not start: {process.stderr.read().decode()} {errors}"
+                             if process.stderr else "nginx did not start")
+        if time.monotonic() > ends:
+            process.kill()
+            raise SystemExit("nginx did not listen within 20 s")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            if probe.connect_ex(waiting[-1]) == 0:
+                waiting.pop()
+            else:
+                time.sleep(0.05)
+    return targets, (process, directory)
+
+
+def _stop_nginx(handle: Any) -> None:
+    process, directory = handle
+    process.terminate()  # SIGTERM: nginx's fast shutdown
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+
+def _addresses(sites: int) -> list[str]:
+    return [f"127.0.{2 + i // 250}.{2 + i % 250}" for i in range(sites)]
+
+
 def _start_farm(sites: int, processes: int) -> tuple[list[tuple[str, int]], list[Any]]:
-    addresses = [f"127.0.{2 + i // 250}.{2 + i % 250}" for i in range(sites)]
+    addresses = _addresses(sites)
     context = mp.get_context("fork")
     targets: list[tuple[str, int]] = []
     handles = []
@@ -200,8 +304,8 @@ def _stop_farm(handles: list[Any]) -> None:
         process.join(10)
 
 
-def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int, processes: int = 1
-            ) -> dict[str, Any]:
+def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int, processes: int = 1,
+            extra: tuple[str, ...] = ()) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="revlab-bench-") as tmp:
         listed = Path(tmp) / "targets.txt"
         with listed.open("w") as handle:
@@ -211,7 +315,7 @@ def _revlab(targets: list[tuple[str, int]], count: int, concurrency: int, proces
         out = Path(tmp) / "results.jsonl"
         command = [sys.executable, "-m", "revlab", "scan", str(listed), "--allow-private",
                    "--concurrency", str(concurrency), "--timeout", "10", "--no-progress",
-                   "--processes", str(processes),
+                   "--processes", str(processes), *extra,
                    "--out", str(out)]
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
@@ -282,7 +386,10 @@ def _sslyze(python: Path, targets: list[tuple[str, int]], count: int, concurrenc
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sites", type=int, default=64, help="TLS servers in the farm")
-    parser.add_argument("--farm-processes", type=int, default=2)
+    parser.add_argument("--farm", choices=("nginx", "python"), default="nginx",
+                        help="the farm's servers: nginx (default) or the Python selectors farm")
+    parser.add_argument("--farm-processes", type=int, default=2,
+                        help="nginx worker processes, or Python farm processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--targets", type=int, default=20_000, help="targets for the rates")
     parser.add_argument("--sslyze-targets", type=int, default=300)
@@ -293,12 +400,27 @@ def main() -> int:
                         "loop and sslyze; the concurrency is shared out, not multiplied)")
     parser.add_argument("--sslyze-python", help="a Python with sslyze installed")
     parser.add_argument("--no-sslyze", action="store_true")
+    parser.add_argument("--full-handshake", action="store_true",
+                        help="revlab scan --full-handshake (the old path: ssl's handshake)")
     args = parser.parse_args()
+    if args.farm == "nginx" and _nginx() is None:
+        print("nginx is not installed (Debian: apt-get install -y nginx), or use --farm python",
+              file=sys.stderr)
+        return 2
     python = None if args.no_sslyze else _sslyze_python(args)
-    targets, handles = _start_farm(args.sites, args.farm_processes)
+    extra = ("--full-handshake",) if args.full_handshake else ()
+    if args.farm == "nginx":
+        targets, handle = _start_nginx(args.sites, args.farm_processes)
+        farm = (f"nginx with {args.farm_processes} worker processes, one server block per "
+                "site, no session tickets or cache")
+        stop = lambda: _stop_nginx(handle)  # noqa: E731
+    else:
+        targets, handles = _start_farm(args.sites, args.farm_processes)
+        farm = (f"{args.farm_processes} Python processes (one selectors loop each, no "
+                "threads, no session tickets)")
+        stop = lambda: _stop_farm(handles)  # noqa: E731
     try:
-        print(f"farm: {len(targets)} TLS servers on 127.0.0.0/8 in {args.farm_processes} "
-              f"processes (one selectors loop each, no threads, no session tickets); "
+        print(f"farm: {len(targets)} TLS servers on 127.0.0.0/8, {farm}; "
               f"concurrency {args.concurrency} for every client; {os.cpu_count()} CPUs shared "
               f"by the farm and the client under test (the clients run one after another); "
               f"revlab scan in {args.revlab_processes} process(es), the bare loop in 1, "
@@ -307,7 +429,7 @@ def main() -> int:
         print(f"bare asyncio loop: {bare['rate']:8.0f} handshakes/s "
               f"({bare['targets']} in {bare['seconds']:.1f} s, {bare['errors']} errors)",
               flush=True)
-        scan = _revlab(targets, args.targets, args.concurrency, args.revlab_processes)
+        scan = _revlab(targets, args.targets, args.concurrency, args.revlab_processes, extra)
         print(f"revlab scan:       {scan['rate']:8.0f} targets/s "
               f"({scan['targets']} in {scan['seconds']:.1f} s incl. start-up, "
               f"errors {scan['error_kinds'] or 0}, verdicts {scan['verdicts']}, "
@@ -322,12 +444,12 @@ def main() -> int:
         memory = None
         if args.memory_targets:
             memory = _revlab(targets, args.memory_targets, args.concurrency,
-                             args.revlab_processes)
+                             args.revlab_processes, extra)
             print(f"revlab scan of {memory['targets']} targets: peak RSS "
                   f"{memory['max_rss_mb']:.0f} MB, {memory['rate']:.0f} targets/s, "
                   f"errors {memory['error_kinds'] or 0}", flush=True)
     finally:
-        _stop_farm(handles)
+        stop()
     checks = [
         (f"revlab / bare loop = {scan['rate'] / bare['rate']:.2f} (target >= 0.5)",
          scan["rate"] >= 0.5 * bare["rate"]),

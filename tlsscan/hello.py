@@ -29,6 +29,7 @@ import asyncio
 import hashlib
 import hmac
 import os
+import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,10 @@ MAX_MESSAGE = 256 * 1024
 #: RFC 8446 5.1: a plaintext record holds at most 2^14 bytes; 5.2: a protected one 2^14 + 256.
 _MAX_PLAINTEXT = 2**14
 _MAX_RECORD = 2**14 + 256
+#: Bytes asked of the socket per read.
+_RECEIVE = 32 * 1024
+_ABORT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a reset
+_CLOSED = "the server closed the connection during the handshake"
 
 # Record content types (RFC 8446 5.1).
 _CHANGE_CIPHER_SPEC = 20
@@ -167,7 +172,10 @@ def _extension(kind: int, body: bytes) -> bytes:
 
 
 # The parts of every ClientHello that never change, built once.
-_SUITES = _vector(_u16s((*_TLS13_SUITES, *_TLS12_SUITES, _RENEGOTIATION_SCSV)), 2)
+# The cipher suites, then the compression methods: null only.
+_SUITES_AND_COMPRESSION = (
+    _vector(_u16s((*_TLS13_SUITES, *_TLS12_SUITES, _RENEGOTIATION_SCSV)), 2) + b"\x01\x00"
+)
 _FIXED_EXTENSIONS = b"".join((
     _extension(_EXT_EC_POINT_FORMATS, b"\x01\x00"),  # uncompressed only (RFC 8422 5.1.2)
     _extension(_EXT_SUPPORTED_GROUPS, _vector(_u16s(_GROUPS), 2)),
@@ -195,19 +203,18 @@ def client_hello(
         key_shares: ``(group, public key)`` pairs for the key_share extension.
         cookie: the cookie of a HelloRetryRequest, echoed (RFC 8446 4.2.2).
     """
-    extensions = []
+    extensions = b""
     if server_name:
         name = server_name.encode("ascii")
-        extensions.append(_extension(_EXT_SERVER_NAME, _vector(b"\x00" + _vector(name, 2), 2)))
-    extensions.append(_FIXED_EXTENSIONS)
+        extensions = _extension(_EXT_SERVER_NAME, _vector(b"\x00" + _vector(name, 2), 2))
+    extensions += _FIXED_EXTENSIONS
     shares = b"".join(struct.pack(">H", group) + _vector(key, 2) for group, key in key_shares)
-    extensions.append(_extension(_EXT_KEY_SHARE, _vector(shares, 2)))
+    extensions += _extension(_EXT_KEY_SHARE, _vector(shares, 2))
     if cookie is not None:
-        extensions.append(_extension(_EXT_COOKIE, _vector(cookie, 2)))
+        extensions += _extension(_EXT_COOKIE, _vector(cookie, 2))
     body = b"".join((
-        struct.pack(">H", _TLS12), random, _vector(session_id, 1), _SUITES,
-        b"\x01\x00",  # compression methods: null only
-        _vector(b"".join(extensions), 2),
+        b"\x03\x03", random, _vector(session_id, 1), _SUITES_AND_COMPRESSION,
+        _vector(extensions, 2),
     ))
     return b"\x01" + _vector(body, 3)
 
@@ -243,23 +250,23 @@ def _alert_text(fragment: bytes) -> str:
     return "the server sent a malformed TLS alert"
 
 
-class _Reader(asyncio.Protocol):
-    """One connection: send the ClientHello, read records until the Certificate message."""
+class _Flight:
+    """The client's side of one first flight: the hello to send, then the server's records fed
+    in as they arrive, until the Certificate message."""
 
-    def __init__(self, server_name: str | None, max_chain: int,
-                 done: asyncio.Future[FirstFlight]) -> None:
+    def __init__(self, server_name: str | None, max_chain: int) -> None:
         self.server_name = server_name
         self.max_chain = max_chain
-        self.done = done
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
+        self.buffer = bytearray()  # record bytes not yet parsed into records
         self.messages = bytearray()  # handshake bytes not yet parsed into messages
         self.random = os.urandom(32)
         self.session_id = os.urandom(32)
         self.x25519 = x25519.X25519PrivateKey.generate()
-        self.hello = client_hello(self.random, self.session_id, server_name, (
+        hello = client_hello(self.random, self.session_id, server_name, (
             (_X25519, self.x25519.public_key().public_bytes_raw()),))
-        self.transcript = [self.hello]  # the messages up to ServerHello (RFC 8446 4.4.1)
+        self.outgoing = [_plaintext_record(_HANDSHAKE, hello)]  # records to send, in order
+        self.transcript = [hello]  # the messages up to ServerHello (RFC 8446 4.4.1)
+        self.result: FirstFlight | None = None
         self.retried = False
         self.suite = 0
         self.version = 0
@@ -269,44 +276,20 @@ class _Reader(asyncio.Protocol):
         self.sequence = 0
         self.retry_key: ec.EllipticCurvePrivateKey | None = None
 
-    # asyncio.Protocol
+    def feed(self, data: bytes) -> FirstFlight | None:
+        """Read bytes from the server; the first flight once its Certificate has arrived.
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(_plaintext_record(_HANDSHAKE, self.hello))
-
-    def data_received(self, data: bytes) -> None:
-        if self.done.done():
-            return
+        Raises:
+            FirstFlightFailed: the server failed.
+            FirstFlightUnsupported: the reader cannot go on.
+        """
         self.buffer += data
-        try:
-            self._records()
-        except (FirstFlightFailed, FirstFlightUnsupported) as exc:
-            self._finish(exc)
-
-    def eof_received(self) -> bool | None:
-        self._finish(FirstFlightFailed("the server closed the connection during the handshake"))
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._finish(FirstFlightFailed("the server closed the connection during the handshake"))
-
-    # The reader
-
-    def _finish(self, outcome: FirstFlight | Exception) -> None:
-        if self.done.done():
-            return
-        if isinstance(outcome, FirstFlight):
-            self.done.set_result(outcome)
-        else:
-            self.done.set_exception(outcome)
-        if self.transport is not None:
-            self.transport.abort()  # no Finished, no close_notify: the chain is all we read
+        self._records()
+        return self.result
 
     def _records(self) -> None:
         buffer = self.buffer
-        while len(buffer) >= 5 and not self.done.done():
+        while len(buffer) >= 5 and self.result is None:
             content_type, major, length = buffer[0], buffer[1], (buffer[3] << 8) | buffer[4]
             if content_type not in (20, 21, 22, 23) or major != 3:
                 raise FirstFlightFailed("the server did not answer with TLS")
@@ -354,7 +337,7 @@ class _Reader(asyncio.Protocol):
 
     def _messages(self) -> None:
         messages = self.messages
-        while len(messages) >= 4 and not self.done.done():
+        while len(messages) >= 4 and self.result is None:
             kind, length = messages[0], int.from_bytes(messages[1:4], "big")
             if length > MAX_MESSAGE:
                 raise FirstFlightUnsupported(f"a handshake message of {length} bytes")
@@ -371,10 +354,10 @@ class _Reader(asyncio.Protocol):
                 raise FirstFlightFailed(f"the server sent handshake message {kind} first")
             self._server_hello(message, body)
         elif kind == _CERTIFICATE:
-            self._finish(FirstFlight(
+            self.result = FirstFlight(
                 "TLSv1.3" if self.version == _TLS13 else "TLSv1.2",
                 self._certificates(body), self.suite,
-            ))
+            )
         elif self.version == _TLS13 and kind in (_ENCRYPTED_EXTENSIONS, _CERTIFICATE_REQUEST):
             return
         elif self.version == _TLS12 and kind in (_SERVER_KEY_EXCHANGE, _SERVER_HELLO_DONE):
@@ -461,8 +444,7 @@ class _Reader(asyncio.Protocol):
         # RFC 8446 4.4.1: ClientHello1 is replaced by a synthetic message_hash message.
         digest = hashlib.new(hash_name, self.transcript[0]).digest()
         self.transcript = [bytes((_MESSAGE_HASH, 0, 0, len(digest))) + digest, message, hello]
-        assert self.transport is not None
-        self.transport.write(_plaintext_record(_HANDSHAKE, hello))
+        self.outgoing.append(_plaintext_record(_HANDSHAKE, hello))
 
     def _handshake_keys(self, message: bytes, share: bytes | None) -> None:
         """The server handshake traffic key (RFC 8446 7.1, 7.3)."""
@@ -526,7 +508,8 @@ async def read_first_flight(
 ) -> FirstFlight:
     """Connect to ``address:port``, send a ClientHello, and read the served chain.
 
-    The caller bounds the time (``asyncio.timeout``); the connection is always closed.
+    The caller bounds the time (``asyncio.timeout``); the socket is always closed, at once,
+    whatever the server still has to say.
 
     Args:
         address: the IP address to connect to (already vetted by the guard).
@@ -537,14 +520,27 @@ async def read_first_flight(
     Raises:
         FirstFlightFailed: the server failed (alert, garbage, early close): a ``tls`` error.
         FirstFlightUnsupported: this reader cannot go on: run the full handshake instead.
-        OSError: the connection failed (refused, unreachable), as from
-            ``loop.create_connection``.
+        OSError: the connection could not be made (refused, unreachable).
     """
     loop = asyncio.get_running_loop()
-    done: asyncio.Future[FirstFlight] = loop.create_future()
-    transport, _ = await loop.create_connection(
-        lambda: _Reader(server_name, max_chain, done), address, port)
-    try:
-        return await done
-    finally:
-        transport.abort()
+    flight = _Flight(server_name, max_chain)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    # A bare non-blocking socket: no transport or protocol objects for one hello and a read.
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setblocking(False)
+        # Closing resets the connection (an abort): no FIN handshake, no TIME_WAIT left behind
+        # for each of a scan's many targets.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ABORT)
+        await loop.sock_connect(sock, (address, port))
+        try:
+            while True:
+                while flight.outgoing:
+                    await loop.sock_sendall(sock, flight.outgoing.pop(0))
+                data = await loop.sock_recv(sock, _RECEIVE)
+                if not data:
+                    raise FirstFlightFailed(_CLOSED)
+                found = flight.feed(data)
+                if found is not None:
+                    return found
+        except OSError:  # a reset, a broken pipe: the server went away mid-handshake
+            raise FirstFlightFailed(_CLOSED) from None

@@ -166,24 +166,26 @@ class _Scan:
         self.literals: dict[tuple[str, int], list[IPAddress] | str] = {}
 
     def vetted_literal(self, target: Target, literal: IPAddress) -> list[IPAddress]:
-        key = (target.host, target.port)
-        found = self.literals.get(key)
-        if found is None:
-            resolved = [str(literal)]
-            try:
-                found = vetted_addresses(
-                    target.host, target.port, self.policy, lambda _h, _p: resolved
-                )
-            except GuardError as exc:
-                found = str(exc)
-            if len(self.literals) >= _LITERAL_CACHE:
-                self.literals.clear()
-            self.literals[key] = found
+        resolved = [str(literal)]
+        try:
+            found: list[IPAddress] | str = vetted_addresses(
+                target.host, target.port, self.policy, lambda _h, _p: resolved
+            )
+        except GuardError as exc:
+            found = str(exc)
+        if len(self.literals) >= _LITERAL_CACHE:
+            self.literals.clear()
+        self.literals[(target.host, target.port)] = found
         if isinstance(found, str):
             raise _Failed(ScanErrorKind.GUARD, found)
         return list(found)
 
     async def addresses(self, target: Target) -> list[IPAddress]:
+        known = self.literals.get((target.host, target.port))
+        if known is not None:  # an IP literal seen before: neither parsed nor vetted again
+            if isinstance(known, str):
+                raise _Failed(ScanErrorKind.GUARD, known)
+            return list(known)
         try:
             literal = ipaddress.ip_address(target.host)
         except ValueError:
