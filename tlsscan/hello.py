@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 __all__ = [
@@ -88,6 +88,9 @@ _EXT_RENEGOTIATION_INFO = 0xFF01
 _X25519 = 0x001D
 _SECP256R1 = 0x0017
 _SECP384R1 = 0x0018
+_SECP521R1 = 0x0019
+_X448 = 0x001E
+_FFDHE = (0x0100, 0x0101, 0x0102, 0x0103, 0x0104)
 _TLS12 = 0x0303
 _TLS13 = 0x0304
 # RFC 8446 4.1.3: the ServerHello random that marks a HelloRetryRequest.
@@ -116,8 +119,13 @@ _SIGNATURE_ALGORITHMS = (
     0x0401, 0x0501, 0x0601, 0x0303, 0x0301, 0x0302, 0x0402, 0x0502, 0x0602, 0x0203, 0x0201,
     0x0202,
 )
-_GROUPS = (_X25519, _SECP256R1, _SECP384R1)
-_CURVES: dict[int, ec.EllipticCurve] = {_SECP256R1: ec.SECP256R1(), _SECP384R1: ec.SECP384R1()}
+#: OpenSSL 3.0's default supported groups, in its order (a server chooses among them as it
+#: would for `ssl`). This reader answers a HelloRetryRequest for the elliptic-curve ones; one
+#: for a finite-field group (RFC 7919) goes to the full handshake.
+_GROUPS = (_X25519, _SECP256R1, _X448, _SECP521R1, _SECP384R1, *_FFDHE)
+_CURVES: dict[int, ec.EllipticCurve] = {
+    _SECP256R1: ec.SECP256R1(), _SECP384R1: ec.SECP384R1(), _SECP521R1: ec.SECP521R1(),
+}
 
 
 class FirstFlightFailed(Exception):
@@ -250,6 +258,40 @@ def _alert_text(fragment: bytes) -> str:
     return "the server sent a malformed TLS alert"
 
 
+class _Share:
+    """One key share of the client: its group, its public key, and the exchange."""
+
+    def __init__(self, group: int) -> None:
+        self.group = group
+        self.private: x25519.X25519PrivateKey | x448.X448PrivateKey | ec.EllipticCurvePrivateKey
+        if group == _X25519:
+            self.private = x25519.X25519PrivateKey.generate()
+            self.public = self.private.public_key().public_bytes_raw()
+        elif group == _X448:
+            self.private = x448.X448PrivateKey.generate()
+            self.public = self.private.public_key().public_bytes_raw()
+        elif group in _CURVES:
+            self.private = ec.generate_private_key(_CURVES[group])
+            # RFC 8446 4.2.8.2: the uncompressed point.
+            self.public = self.private.public_key().public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        else:
+            raise FirstFlightUnsupported(f"the server asked for group {group:#06x}")
+
+    def exchange(self, peer: bytes) -> bytes:
+        """The shared secret with the server's public key.
+
+        Raises:
+            ValueError: the server's key share is not a valid public key.
+        """
+        if isinstance(self.private, x25519.X25519PrivateKey):
+            return self.private.exchange(x25519.X25519PublicKey.from_public_bytes(peer))
+        if isinstance(self.private, x448.X448PrivateKey):
+            return self.private.exchange(x448.X448PublicKey.from_public_bytes(peer))
+        point = ec.EllipticCurvePublicKey.from_encoded_point(self.private.curve, peer)
+        return self.private.exchange(ec.ECDH(), point)
+
+
 class _Flight:
     """The client's side of one first flight: the hello to send, then the server's records fed
     in as they arrive, until the Certificate message."""
@@ -261,9 +303,9 @@ class _Flight:
         self.messages = bytearray()  # handshake bytes not yet parsed into messages
         self.random = os.urandom(32)
         self.session_id = os.urandom(32)
-        self.x25519 = x25519.X25519PrivateKey.generate()
-        hello = client_hello(self.random, self.session_id, server_name, (
-            (_X25519, self.x25519.public_key().public_bytes_raw()),))
+        self.share = _Share(_X25519)
+        hello = client_hello(self.random, self.session_id, server_name,
+                             ((_X25519, self.share.public),))
         self.outgoing = [_plaintext_record(_HANDSHAKE, hello)]  # records to send, in order
         self.transcript = [hello]  # the messages up to ServerHello (RFC 8446 4.4.1)
         self.result: FirstFlight | None = None
@@ -274,7 +316,6 @@ class _Flight:
         self.aead: AESGCM | ChaCha20Poly1305 | None = None
         self.iv = b""
         self.sequence = 0
-        self.retry_key: ec.EllipticCurvePrivateKey | None = None
 
     def feed(self, data: bytes) -> FirstFlight | None:
         """Read bytes from the server; the first flight once its Certificate has arrived.
@@ -430,16 +471,14 @@ class _Flight:
         if self.retried or share is None or len(share) != 2:
             raise FirstFlightUnsupported("a HelloRetryRequest this reader cannot answer")
         group = int.from_bytes(share, "big")
-        curve = _CURVES.get(group)
-        if curve is None:
-            raise FirstFlightUnsupported(f"the server asked for group {group:#06x}")
+        if group not in _GROUPS or group == self.share.group:
+            # RFC 8446 4.2.8: a group not offered, or one already shared, is an error.
+            raise FirstFlightUnsupported(f"a HelloRetryRequest for group {group:#06x}")
+        self.share = _Share(group)
         self.retried = True
-        self.retry_key = ec.generate_private_key(curve)
-        public = self.retry_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         cookie = extensions.get(_EXT_COOKIE)
         hello = client_hello(self.random, self.session_id, self.server_name,
-                             ((group, public),), None if cookie is None else cookie[2:])
+                             ((group, self.share.public),), None if cookie is None else cookie[2:])
         hash_name = _TLS13_SUITES[self.suite][0]
         # RFC 8446 4.4.1: ClientHello1 is replaced by a synthetic message_hash message.
         digest = hashlib.new(hash_name, self.transcript[0]).digest()
@@ -452,17 +491,10 @@ class _Flight:
             raise FirstFlightUnsupported("the ServerHello has no key share")
         group, size = struct.unpack_from(">HH", share, 0)
         public = share[4:4 + size]
+        if group != self.share.group:
+            raise FirstFlightUnsupported(f"the server answered with group {group:#06x}")
         try:
-            if self.retry_key is None:
-                if group != _X25519 or len(public) != 32:
-                    raise FirstFlightUnsupported(f"the server answered with group {group:#06x}")
-                shared = self.x25519.exchange(x25519.X25519PublicKey.from_public_bytes(public))
-            else:
-                curve = self.retry_key.curve
-                if _CURVES.get(group) is None or _CURVES[group].name != curve.name:
-                    raise FirstFlightUnsupported(f"the server answered with group {group:#06x}")
-                peer = ec.EllipticCurvePublicKey.from_encoded_point(curve, public)
-                shared = self.retry_key.exchange(ec.ECDH(), peer)
+            shared = self.share.exchange(public)
         except ValueError:
             raise FirstFlightFailed("the server's key share is not a valid public key") from None
         hash_name, aead, key_size = _TLS13_SUITES[self.suite]
