@@ -288,7 +288,11 @@ def test_garbage_is_a_tls_error() -> None:
         with pytest.raises(FirstFlightFailed, match="did not answer with TLS"):
             _fast(port)
         served = _scan(port, FAST)
-    assert served.error is ScanErrorKind.TLS
+        full = _scan(port, FULL)
+    assert served.error is full.error is ScanErrorKind.TLS
+    # Each path says it in its own words: the option really takes ssl's handshake.
+    assert served.detail == "the server did not answer with TLS"
+    assert (full.detail or "").startswith("the TLS handshake failed")
 
 
 def test_a_truncated_record_is_a_tls_error() -> None:
