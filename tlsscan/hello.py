@@ -26,6 +26,7 @@ RFC 8446 5.1-5.2, handshake messages by `MAX_MESSAGE`, chains by the caller's ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
@@ -557,22 +558,87 @@ async def read_first_flight(
     loop = asyncio.get_running_loop()
     flight = _Flight(server_name, max_chain)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    # A bare non-blocking socket: no transport or protocol objects for one hello and a read.
+    # A bare non-blocking socket driven by two callbacks and one future: no transport, no
+    # protocol, no future per read, for one hello and the answer to it.
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setblocking(False)
         # Closing resets the connection (an abort): no FIN handshake, no TIME_WAIT left behind
         # for each of a scan's many targets.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ABORT)
-        await loop.sock_connect(sock, (address, port))
+        connection = _Connection(loop, sock, flight)
+        with contextlib.suppress(BlockingIOError):  # in progress: writable once connected
+            sock.connect((address, port))
+        loop.add_writer(sock.fileno(), connection.writable)
         try:
-            while True:
-                while flight.outgoing:
-                    await loop.sock_sendall(sock, flight.outgoing.pop(0))
-                data = await loop.sock_recv(sock, _RECEIVE)
-                if not data:
-                    raise FirstFlightFailed(_CLOSED)
-                found = flight.feed(data)
-                if found is not None:
-                    return found
-        except OSError:  # a reset, a broken pipe: the server went away mid-handshake
-            raise FirstFlightFailed(_CLOSED) from None
+            return await connection.done
+        finally:
+            loop.remove_writer(sock.fileno())
+            loop.remove_reader(sock.fileno())
+
+
+class _Connection:
+    """The callbacks of one connection: connected, then send, then read until done."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
+                 flight: _Flight) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.flight = flight
+        self.done: asyncio.Future[FirstFlight] = loop.create_future()
+        self.connected = False
+        self.pending = b""  # bytes of the records being sent
+
+    def writable(self) -> None:
+        if self.done.done():
+            return
+        if not self.connected:
+            error = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if error:  # OSError's constructor picks the subclass: ConnectionRefusedError...
+                self._fail(OSError(error, os.strerror(error)))
+                return
+            self.connected = True
+            self.loop.add_reader(self.sock.fileno(), self.readable)
+        self._send()
+
+    def readable(self) -> None:
+        if self.done.done():
+            return
+        try:
+            data = self.sock.recv(_RECEIVE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # a reset: the server went away mid-handshake
+            self._fail(FirstFlightFailed(_CLOSED))
+            return
+        if not data:
+            self._fail(FirstFlightFailed(_CLOSED))
+            return
+        try:
+            found = self.flight.feed(data)
+        except (FirstFlightFailed, FirstFlightUnsupported) as exc:
+            self._fail(exc)
+            return
+        if found is not None:
+            self.done.set_result(found)
+        elif self.flight.outgoing:
+            self._send()  # the second ClientHello, after a HelloRetryRequest
+
+    def _send(self) -> None:
+        self.pending += b"".join(self.flight.outgoing)
+        self.flight.outgoing.clear()
+        try:
+            sent = self.sock.send(self.pending)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._fail(FirstFlightFailed(_CLOSED))
+            return
+        self.pending = self.pending[sent:]
+        if self.pending:
+            self.loop.add_writer(self.sock.fileno(), self.writable)
+        else:
+            self.loop.remove_writer(self.sock.fileno())
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
