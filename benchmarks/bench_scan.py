@@ -246,7 +246,7 @@ def _nginx_config(directory: Path, sites: list[tuple[str, int]], workers: int) -
         "    ssl_session_cache off;",
     ]
     for address, port in sites:
-        lines.append(f"    server {{ listen {address}:{port} ssl backlog=4096; return 204; }}")
+        lines.append(f"    server {{ listen {address}:{port} ssl backlog=4096 reuseport; return 204; }}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

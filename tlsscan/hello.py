@@ -15,11 +15,12 @@ closes the connection (an abort: no Finished is ever sent, nothing is sent after
 The ClientHello offers what OpenSSL's default client offers (TLS 1.3 and 1.2, its cipher
 suites and signature algorithms), so a server answers it as it answers `ssl`.
 
-A failure of the server (an alert, bytes that are not TLS, a connection closed mid-record) is
-`FirstFlightFailed`. Anything this reader does not do (an older protocol, a cipher suite or a
-group it did not offer, compression, a record or message over its limits, an alert in answer
-to the hello itself) is `FirstFlightUnsupported`: the caller then runs the full handshake, so
-a result never depends on this reader being complete. Every read is bounded: records by
+A failure of the server (bytes that are not TLS, an alert or a closed connection after its
+ServerHello, a record that does not decrypt) is `FirstFlightFailed`. Anything this reader does
+not do (an older protocol, a cipher suite or a group it did not offer, compression, a record or
+message over its limits) and any refusal of the hello itself (an alert, or a connection closed,
+before the ServerHello) is `FirstFlightUnsupported`: the caller then runs the full handshake,
+so a result never depends on this reader being complete. Every read is bounded: records by
 RFC 8446 5.1-5.2, handshake messages by `MAX_MESSAGE`, chains by the caller's cap.
 """
 
@@ -608,10 +609,10 @@ class _Connection:
         except (BlockingIOError, InterruptedError):
             return
         except OSError:  # a reset: the server went away mid-handshake
-            self._fail(FirstFlightFailed(_CLOSED))
+            self._closed()
             return
         if not data:
-            self._fail(FirstFlightFailed(_CLOSED))
+            self._closed()
             return
         try:
             found = self.flight.feed(data)
@@ -631,13 +632,20 @@ class _Connection:
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:
-            self._fail(FirstFlightFailed(_CLOSED))
+            self._closed()
             return
         self.pending = self.pending[sent:]
         if self.pending:
             self.loop.add_writer(self.sock.fileno(), self.writable)
         else:
             self.loop.remove_writer(self.sock.fileno())
+
+    def _closed(self) -> None:
+        if self.flight.seen_server_hello:
+            self._fail(FirstFlightFailed(_CLOSED))
+        else:
+            # Dropped in answer to our hello: let the full handshake ask with OpenSSL's own.
+            self._fail(FirstFlightUnsupported(_CLOSED + " before its ServerHello"))
 
     def _fail(self, exc: BaseException) -> None:
         if not self.done.done():

@@ -221,8 +221,10 @@ def test_a_group_the_reader_does_not_do_falls_back_to_the_full_handshake(
 
 
 @contextmanager
-def raw_server(answer: Callable[[socket.socket], None]) -> Iterator[int]:
-    """A loopback server that reads the ClientHello and runs ``answer`` on each connection."""
+def raw_server(answer: Callable[[socket.socket], None],
+               seen: list[bytes] | None = None) -> Iterator[int]:
+    """A loopback server that reads the ClientHello (kept in ``seen``) and runs ``answer`` on
+    each connection, then closes it."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
@@ -236,7 +238,9 @@ def raw_server(answer: Callable[[socket.socket], None]) -> Iterator[int]:
             with conn:
                 conn.settimeout(2)
                 try:
-                    conn.recv(65536)
+                    hello = conn.recv(65536)
+                    if seen is not None:
+                        seen.append(hello)
                     answer(conn)
                 except OSError:
                     pass
@@ -295,13 +299,26 @@ def test_garbage_is_a_tls_error() -> None:
     assert (full.detail or "").startswith("the TLS handshake failed")
 
 
-def test_a_truncated_record_is_a_tls_error() -> None:
-    # A record header announcing 46 bytes, 10 of them sent, then the connection closes.
-    with raw_server(_send(SERVER_HELLO_12[:15])) as port:
+def test_a_record_truncated_after_the_server_hello_is_a_tls_error() -> None:
+    # A Certificate record announcing 46 bytes, 10 of them sent, then the connection closes.
+    certificate = bytes.fromhex("160303002e" "0b00002a")
+    with raw_server(_send(SERVER_HELLO_12 + certificate[:15])) as port:
         with pytest.raises(FirstFlightFailed, match="closed the connection"):
             _fast(port)
         served = _scan(port, FAST)
-    assert served.error is ScanErrorKind.TLS
+    assert (served.error, served.detail) == (
+        ScanErrorKind.TLS, "the server closed the connection during the handshake")
+
+
+def test_a_connection_closed_before_the_server_hello_goes_to_the_full_handshake() -> None:
+    # Half a ServerHello record, then the connection closes: the server may have refused our
+    # hello and not OpenSSL's, so the full handshake asks again (and fails here too).
+    with raw_server(_send(SERVER_HELLO_12[:15])) as port:
+        with pytest.raises(FirstFlightUnsupported, match="before its ServerHello"):
+            _fast(port)
+        served = _scan(port, FAST)
+    assert (served.error, served.detail) == (
+        ScanErrorKind.TLS, "the server closed the connection during the handshake")
 
 
 def test_a_record_over_the_limit_goes_to_the_full_handshake() -> None:
@@ -323,22 +340,14 @@ def test_a_silent_server_times_out_at_the_targets_deadline() -> None:
 
 
 def _hello_sent(name: str | None) -> bytes:
+    """The bytes the reader sends to a server that reads them and closes."""
     seen: list[bytes] = []
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
 
-    def accept() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.settimeout(2)
-            seen.append(conn.recv(65536))
+    def answer(conn: socket.socket) -> None:
+        del conn
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    with pytest.raises(FirstFlightFailed):
+    with raw_server(answer, seen) as port, pytest.raises(FirstFlightUnsupported):
         _fast(port, name)
-    thread.join()
-    listener.close()
     return seen[0]
 
 
