@@ -245,8 +245,10 @@ def _nginx_config(directory: Path, sites: list[tuple[str, int]], workers: int) -
         "    ssl_session_tickets off;",
         "    ssl_session_cache off;",
     ]
+    # reuseport: one listening socket per worker, the kernel spreads the connections.
+    listen = "ssl backlog=4096 reuseport"
     for address, port in sites:
-        lines.append(f"    server {{ listen {address}:{port} ssl backlog=4096 reuseport; return 204; }}")
+        lines.append(f"    server {{ listen {address}:{port} {listen}; return 204; }}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
