@@ -56,6 +56,8 @@ MAX_MESSAGE = 256 * 1024
 #: RFC 8446 5.1: a plaintext record holds at most 2^14 bytes; 5.2: a protected one 2^14 + 256.
 _MAX_PLAINTEXT = 2**14
 _MAX_RECORD = 2**14 + 256
+#: Most bytes read from one server before its Certificate message is complete.
+_MAX_FLIGHT = 2 * MAX_MESSAGE
 #: Bytes asked of the socket per read.
 _RECEIVE = 32 * 1024
 _ABORT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a reset
@@ -81,11 +83,11 @@ _EXT_EC_POINT_FORMATS = 11
 _EXT_SIGNATURE_ALGORITHMS = 13
 _EXT_ENCRYPT_THEN_MAC = 22
 _EXT_EXTENDED_MASTER_SECRET = 23
+_EXT_SESSION_TICKET = 35
 _EXT_COOKIE = 44
 _EXT_SUPPORTED_VERSIONS = 43
 _EXT_PSK_MODES = 45
 _EXT_KEY_SHARE = 51
-_EXT_RENEGOTIATION_INFO = 0xFF01
 # Named groups (RFC 8446 4.2.7).
 _X25519 = 0x001D
 _SECP256R1 = 0x0017
@@ -189,6 +191,7 @@ _SUITES_AND_COMPRESSION = (
 _FIXED_EXTENSIONS = b"".join((
     _extension(_EXT_EC_POINT_FORMATS, b"\x01\x00"),  # uncompressed only (RFC 8422 5.1.2)
     _extension(_EXT_SUPPORTED_GROUPS, _vector(_u16s(_GROUPS), 2)),
+    _extension(_EXT_SESSION_TICKET, b""),  # RFC 5077 3.2: empty, as OpenSSL sends it
     _extension(_EXT_ENCRYPT_THEN_MAC, b""),
     _extension(_EXT_EXTENDED_MASTER_SECRET, b""),
     _extension(_EXT_SIGNATURE_ALGORITHMS, _vector(_u16s(_SIGNATURE_ALGORITHMS), 2)),
@@ -302,6 +305,7 @@ class _Flight:
         self.server_name = server_name
         self.max_chain = max_chain
         self.buffer = bytearray()  # record bytes not yet parsed into records
+        self.received = 0
         self.messages = bytearray()  # handshake bytes not yet parsed into messages
         self.random = os.urandom(32)
         self.session_id = os.urandom(32)
@@ -326,6 +330,9 @@ class _Flight:
             FirstFlightFailed: the server failed.
             FirstFlightUnsupported: the reader cannot go on.
         """
+        self.received += len(data)
+        if self.received > _MAX_FLIGHT:
+            raise FirstFlightUnsupported(f"over {_MAX_FLIGHT} bytes without a Certificate")
         self.buffer += data
         self._records()
         return self.result

@@ -329,6 +329,15 @@ def test_a_record_over_the_limit_goes_to_the_full_handshake() -> None:
         assert _scan(port, FAST).error is ScanErrorKind.TLS
 
 
+def test_a_server_that_never_stops_sending_is_cut_off() -> None:
+    # ChangeCipherSpec records are skipped (RFC 8446 D.4), but not without end.
+    endless = bytes.fromhex("140303000101") * 200_000  # 1.2 MB of them
+    with raw_server(_send(endless)) as port:
+        with pytest.raises(FirstFlightUnsupported, match="without a Certificate"):
+            _fast(port)
+        assert _scan(port, FAST).error is ScanErrorKind.TLS
+
+
 def test_a_silent_server_times_out_at_the_targets_deadline() -> None:
     with serve(Path("."), mode="silent") as site:
         served = _scan(site.port, ScanOptions(timeout=0.3, concurrency=1, allow_private=True))
