@@ -27,7 +27,7 @@ virtual environment: ``--sslyze-python PATH``, or one made (once, from PyPI) und
 ``~/.cache/revlab/bench-sslyze``. ``--no-sslyze`` skips it (its ratio is then not checked).
 
 Run: ``.venv/bin/python benchmarks/bench_scan.py`` (options: ``--sites 64 --concurrency 64
---targets 20000 --sslyze-targets 300 --memory-targets 100000 --revlab-processes 1
+--targets 20000 --sslyze-targets 1000 --memory-targets 100000 --revlab-processes 1
 --farm nginx --farm-processes 2``; ``--full-handshake`` measures ``revlab scan
 --full-handshake``).
 
@@ -409,7 +409,8 @@ def main() -> int:
                         help="nginx worker processes, or Python farm processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--targets", type=int, default=20_000, help="targets for the rates")
-    parser.add_argument("--sslyze-targets", type=int, default=300)
+    parser.add_argument("--sslyze-targets", type=int, default=1000,
+                        help="targets for sslyze (enough for its steady rate, not its ramp-up)")
     parser.add_argument("--memory-targets", type=int, default=100_000,
                         help="targets of the RSS run (0 skips it)")
     parser.add_argument("--revlab-processes", type=int, default=1,
