@@ -4,24 +4,26 @@ The scan reads chains, it does not judge trust. So, like certificate scanners do
 sends one ClientHello, reads the server's first flight up to its Certificate message, and
 closes the connection (an abort: no Finished is ever sent, nothing is sent after the hello):
 
-- TLS 1.3 (RFC 8446): the Certificate message is encrypted. The client's X25519 (or, after a
-  HelloRetryRequest, P-256 / P-384) key share gives the shared secret; the key schedule of
-  RFC 8446 7.1 derives the server's handshake traffic key from it and the transcript hash of
-  ClientHello and ServerHello; the records are decrypted (AES-128-GCM, AES-256-GCM or
-  ChaCha20-Poly1305, RFC 8446 5.2-5.3) and EncryptedExtensions, an optional
+- TLS 1.3 (RFC 8446): the Certificate message is encrypted. The client's X25519 key share (or,
+  after a HelloRetryRequest, a P-256, P-384, P-521 or X448 one) gives the shared secret; the
+  key schedule of RFC 8446 7.1 derives the server's handshake traffic key from it and the
+  transcript hash of ClientHello and ServerHello; the records are decrypted (AES-128-GCM,
+  AES-256-GCM or ChaCha20-Poly1305, RFC 8446 5.2-5.3) and EncryptedExtensions, an optional
   CertificateRequest and the Certificate are read. Nothing the server signs is verified.
 - TLS 1.2 (RFC 5246 7.4.2): the Certificate message follows the ServerHello in the clear.
 
 The ClientHello offers what OpenSSL's default client offers (TLS 1.3 and 1.2, its cipher
 suites and signature algorithms), so a server answers it as it answers `ssl`.
 
-A failure of the server (bytes that are not TLS, an alert or a closed connection after its
-ServerHello, a record that does not decrypt) is `FirstFlightFailed`. Anything this reader does
-not do (an older protocol, a cipher suite or a group it did not offer, compression, a record or
-message over its limits) and any refusal of the hello itself (an alert, or a connection closed,
-before the ServerHello) is `FirstFlightUnsupported`: the caller then runs the full handshake,
-so a result never depends on this reader being complete. Every read is bounded: records by
-RFC 8446 5.1-5.2, handshake messages by `MAX_MESSAGE`, chains by the caller's cap.
+Only what is plainly the server's failure is `FirstFlightFailed`: bytes that are not TLS
+records, an alert after its ServerHello, the connection closed after its ServerHello. Anything
+else this reader does not expect is `FirstFlightUnsupported`, and the caller then runs the full
+handshake: an older protocol, a cipher suite or group it did not offer, compression, a record
+or message over its limits, a malformed message or a record that does not decrypt (the server's
+fault or this reader's: `ssl` decides), and a refusal of the hello itself (an alert, or a
+connection closed, before the ServerHello). So a result never depends on this reader being
+complete. Every read is bounded: records by RFC 8446 5.1-5.2, handshake messages by
+`MAX_MESSAGE`, all bytes before the Certificate by twice that, chains by the caller's cap.
 """
 
 from __future__ import annotations
@@ -356,7 +358,7 @@ class _Flight:
             return  # RFC 8446 D.4: middlebox compatibility, ignored
         if self.aead is not None:
             if content_type != _APPLICATION_DATA:
-                raise FirstFlightFailed("a TLS 1.3 server sent an unprotected record")
+                raise FirstFlightUnsupported("a TLS 1.3 server sent an unprotected record")
             content_type, fragment = self._decrypt(fragment)
         if content_type == _ALERT:
             if not self.seen_server_hello:
@@ -364,7 +366,7 @@ class _Flight:
                 raise FirstFlightUnsupported(_alert_text(fragment))
             raise FirstFlightFailed(_alert_text(fragment))
         if content_type != _HANDSHAKE:
-            raise FirstFlightFailed(f"unexpected TLS record of type {content_type}")
+            raise FirstFlightUnsupported(f"unexpected TLS record of type {content_type}")
         if len(fragment) > _MAX_PLAINTEXT:
             raise FirstFlightUnsupported("a plaintext record is over 2^14 bytes")
         self.messages += fragment
@@ -378,11 +380,11 @@ class _Flight:
         try:
             plain = self.aead.decrypt(nonce, fragment, header)
         except InvalidTag:
-            raise FirstFlightFailed("a TLS record did not decrypt") from None
+            raise FirstFlightUnsupported("a TLS record did not decrypt") from None
         # RFC 8446 5.2: TLSInnerPlaintext is content || type || zero padding.
         end = len(plain.rstrip(b"\x00"))
         if end == 0:
-            raise FirstFlightFailed("a TLS record had no content type")
+            raise FirstFlightUnsupported("a TLS record had no content type")
         return plain[end - 1], plain[:end - 1]
 
     def _messages(self) -> None:
@@ -401,7 +403,7 @@ class _Flight:
         body = memoryview(message)[4:]
         if not self.seen_server_hello:
             if kind != _SERVER_HELLO:
-                raise FirstFlightFailed(f"the server sent handshake message {kind} first")
+                raise FirstFlightUnsupported(f"the server sent handshake message {kind} first")
             self._server_hello(message, body)
         elif kind == _CERTIFICATE:
             self.result = FirstFlight(
@@ -420,7 +422,7 @@ class _Flight:
         try:
             fields = self._parse_server_hello(body)
         except (IndexError, ValueError, struct.error):
-            raise FirstFlightFailed("the server sent a malformed ServerHello") from None
+            raise FirstFlightUnsupported("the server sent a malformed ServerHello") from None
         legacy_version, random, suite, compression, extensions = fields
         selected = extensions.get(_EXT_SUPPORTED_VERSIONS)
         if selected is not None:
@@ -505,7 +507,7 @@ class _Flight:
         try:
             shared = self.share.exchange(public)
         except ValueError:
-            raise FirstFlightFailed("the server's key share is not a valid public key") from None
+            raise FirstFlightUnsupported("the server's key share is not a valid key") from None
         hash_name, aead, key_size = _TLS13_SUITES[self.suite]
         transcript = hashlib.new(hash_name, b"".join(self.transcript))
         transcript.update(message)
@@ -540,7 +542,7 @@ class _Flight:
                     if at > end:
                         raise ValueError("extensions length")
         except (IndexError, ValueError):
-            raise FirstFlightFailed("the server sent a malformed Certificate message") from None
+            raise FirstFlightUnsupported("the server sent a malformed Certificate") from None
         return tuple(chain)
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import x25519
 
 from sim.loader import load_ccadb_csv
 from sim.pki import Hierarchy, build_hierarchy
@@ -285,6 +286,28 @@ def test_an_alert_after_the_server_hello_is_a_tls_error() -> None:
         served = _scan(port, FAST)
     assert (served.error, served.chain) == (ScanErrorKind.TLS, ())
     assert "alert" in (served.detail or "")
+
+
+def _server_hello_13() -> bytes:
+    """A TLS 1.3 ServerHello (TLS_AES_128_GCM_SHA256, an X25519 key share) as a record."""
+    public = x25519.X25519PrivateKey.generate().public_key().public_bytes_raw()
+    # supported_versions: TLS 1.3; key_share: X25519, 32 bytes.
+    extensions = bytes.fromhex("002b00020304" "00330024" "001d0020") + public
+    body = (b"\x03\x03" + bytes(range(32)) + b"\x20" + bytes(32) + bytes.fromhex("130100")
+            + len(extensions).to_bytes(2, "big") + extensions)
+    message = b"\x02" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x03" + len(message).to_bytes(2, "big") + message
+
+
+def test_a_record_that_does_not_decrypt_goes_to_the_full_handshake() -> None:
+    # The reader cannot tell a server's bad record from its own mistake: ssl decides.
+    protected = b"\x17\x03\x03\x00\x28" + bytes(40)
+    with raw_server(_send(_server_hello_13() + protected)) as port:
+        with pytest.raises(FirstFlightUnsupported, match="did not decrypt"):
+            _fast(port)
+        served = _scan(port, FAST)
+    assert served.error is ScanErrorKind.TLS
+    assert (served.detail or "").startswith("the TLS handshake failed")
 
 
 def test_garbage_is_a_tls_error() -> None:
