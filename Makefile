@@ -66,7 +66,7 @@ slides: $(STAMP) $(SLIDES_STAMP)
 extension:
 	cd extension && node build.mjs
 
-## bench: every benchmark (needs wrk: apt-get install wrk)
+## bench: every benchmark (needs wrk and nginx: apt-get install wrk nginx)
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 

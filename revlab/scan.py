@@ -61,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--processes", type=int, default=1, help="scan in this many worker "
                         "processes, --concurrency shared out between them (TLS handshakes cost "
                         "CPU: one process is limited to one core; default 1)")
+    parser.add_argument("--full-handshake", action="store_true", help="complete every TLS "
+                        "handshake (Python's ssl) instead of reading the chain from the "
+                        "server's first flight and closing, like certificate scanners do")
     parser.add_argument("--format", choices=FORMATS, default="jsonl",
                         help="output format (default jsonl)")
     parser.add_argument("--out", type=Path, metavar="FILE", help="write results here "
@@ -233,7 +236,8 @@ def _check(args: argparse.Namespace) -> ScanOptions:
     if args.scheduler is not None and "://" not in args.scheduler:
         raise CliError("--scheduler must be an address such as tcp://HOST:8786")
     return ScanOptions(  # raises ParameterError (a RevlabError) for a bad timeout/concurrency
-        timeout=args.timeout, concurrency=args.concurrency, allow_private=args.allow_private
+        timeout=args.timeout, concurrency=args.concurrency, allow_private=args.allow_private,
+        full_handshake=args.full_handshake,
     )
 
 

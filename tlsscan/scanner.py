@@ -8,8 +8,12 @@ and output are streamed, so memory stays flat in the number of targets
 Each target gets one total deadline (``timeout``) across resolution and every address it
 resolves to. The SSRF guard of `tlsscan.fetcher` applies unless ``allow_private`` is set: an
 operator scanning their own estate needs loopback and private addresses, the web does not.
-The handshake is the fetcher's: the same unverified client context (we read what the site
-serves and trust nothing), the same way of reading the served chain.
+By default the chain is read from the server's first flight and the connection closed, like
+certificate scanners do (`tlsscan.hello`: one ClientHello, the server's answer up to its
+Certificate message, no Finished sent): the scan reads chains, it does not judge trust. Whatever
+that reader does not support falls back to the full handshake, which is the fetcher's: the
+same unverified client context, the same way of reading the served chain.
+``full_handshake`` makes every target take the full handshake.
 
 A failure is data: `Served.error` is one of `ScanErrorKind` and `Served.detail` says why in
 words. Verdicts are not made here (`tlsscan.results` makes them, with `sim.served`), so the
@@ -19,6 +23,7 @@ same scanner runs on a Dask worker that has no registry.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import enum
 import ipaddress
@@ -34,6 +39,7 @@ from dataclasses import dataclass
 from sim.errors import GuardError, ParameterError
 from tlsscan.fetcher import FetchPolicy, client_context, served_chain, vetted_addresses
 from tlsscan.guard import IPAddress, Resolver, system_resolver
+from tlsscan.hello import FirstFlightFailed, FirstFlightUnsupported, read_first_flight
 from tlsscan.targets import Target
 
 __all__ = [
@@ -84,11 +90,14 @@ class ScanOptions:
         timeout: seconds per target, one total deadline across its addresses.
         concurrency: handshakes in flight.
         allow_private: let loopback and private addresses through the SSRF guard.
+        full_handshake: complete every handshake with `ssl` instead of reading the chain from
+            the server's first flight (`tlsscan.hello`).
     """
 
     timeout: float = DEFAULT_TIMEOUT
     concurrency: int = DEFAULT_CONCURRENCY
     allow_private: bool = False
+    full_handshake: bool = False
 
     def __post_init__(self) -> None:
         """Refuse values no scan can run with."""
@@ -157,24 +166,26 @@ class _Scan:
         self.literals: dict[tuple[str, int], list[IPAddress] | str] = {}
 
     def vetted_literal(self, target: Target, literal: IPAddress) -> list[IPAddress]:
-        key = (target.host, target.port)
-        found = self.literals.get(key)
-        if found is None:
-            resolved = [str(literal)]
-            try:
-                found = vetted_addresses(
-                    target.host, target.port, self.policy, lambda _h, _p: resolved
-                )
-            except GuardError as exc:
-                found = str(exc)
-            if len(self.literals) >= _LITERAL_CACHE:
-                self.literals.clear()
-            self.literals[key] = found
+        resolved = [str(literal)]
+        try:
+            found: list[IPAddress] | str = vetted_addresses(
+                target.host, target.port, self.policy, lambda _h, _p: resolved
+            )
+        except GuardError as exc:
+            found = str(exc)
+        if len(self.literals) >= _LITERAL_CACHE:
+            self.literals.clear()
+        self.literals[(target.host, target.port)] = found
         if isinstance(found, str):
             raise _Failed(ScanErrorKind.GUARD, found)
         return list(found)
 
     async def addresses(self, target: Target) -> list[IPAddress]:
+        known = self.literals.get((target.host, target.port))
+        if known is not None:  # an IP literal seen before: neither parsed nor vetted again
+            if isinstance(known, str):
+                raise _Failed(ScanErrorKind.GUARD, known)
+            return list(known)
         try:
             literal = ipaddress.ip_address(target.host)
         except ValueError:
@@ -196,9 +207,34 @@ class _Scan:
         except GuardError as exc:
             raise _Failed(ScanErrorKind.GUARD, str(exc)) from None
 
+    async def read(self, target: Target, address: IPAddress) -> tuple[str | None, list[bytes]]:
+        """The chain at one address: from the first flight, or from the full handshake."""
+        if self.options.full_handshake:
+            return await self.handshake(target, address)
+        # SNI is the name; an IP literal sends none (RFC 6066 3: literals are not allowed).
+        sni = None if target.host == str(address) else target.host
+        try:
+            flight = await read_first_flight(str(address), target.port, sni,
+                                             max_chain=_MAX_CHAIN)
+        except FirstFlightUnsupported:
+            return await self.handshake(target, address)  # within the same deadline
+        except FirstFlightFailed as exc:
+            raise _Failed(ScanErrorKind.TLS, exc.detail) from None
+        except ConnectionRefusedError:
+            raise _Failed(ScanErrorKind.REFUSED, "the connection was refused") from None
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            raise _Failed(
+                ScanErrorKind.REFUSED,
+                f"the connection failed ({exc.strerror or type(exc).__name__})",
+            ) from None
+        return flight.tls_version, list(flight.chain)
+
     async def handshake(
         self, target: Target, address: IPAddress
     ) -> tuple[str | None, list[bytes]]:
+        """The chain at one address from a full handshake with `ssl`."""
         loop = asyncio.get_running_loop()
         # SNI is the name; an IP literal sends none (RFC 6066 3: literals are not allowed).
         sni = "" if target.host == str(address) else target.host
@@ -243,7 +279,7 @@ class _Scan:
             async with asyncio.timeout(self.options.timeout):
                 for address in await self.addresses(target):
                     try:
-                        version, chain = await self.handshake(target, address)
+                        version, chain = await self.read(target, address)
                     except _Failed as exc:
                         failure = exc  # try the next address within the same deadline
                         continue
@@ -421,8 +457,7 @@ def run_processes(
         inbox: mp.Queue = context.Queue(_BATCHES_QUEUED)  # type: ignore[type-arg]
         worker = context.Process(
             target=_process_worker,
-            args=(inbox, outbox, ScanOptions(options.timeout, share, options.allow_private),
-                  resolver),
+            args=(inbox, outbox, dataclasses.replace(options, concurrency=share), resolver),
             daemon=True,
         )
         worker.start()

@@ -84,6 +84,21 @@ def test_jsonl_gives_one_result_per_target_with_every_field_and_exit_1(
     assert "What to do: Reissue the certificate" in captured.err
 
 
+def test_full_handshake_reads_what_the_first_flight_reads(
+    sites: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    targets = _list(tmp_path, *sites.values())
+    main(["scan", targets, *FAST])
+    fast = _jsonl(capsys.readouterr().out)
+    main(["scan", targets, *FAST, "--full-handshake"])
+    full = _jsonl(capsys.readouterr().out)
+    for found in (fast, full):
+        for row in found.values():
+            del row["scanned_at"]
+    assert fast == full
+    assert fast[sites["affected"]]["tls_version"] == "TLSv1.3"
+
+
 def test_the_known_clean_reissue_and_clean_sites_exit_0(
     sites: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
