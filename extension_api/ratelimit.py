@@ -16,13 +16,14 @@ integration and redis-py's client each cost several times the round trip itself
 
 from __future__ import annotations
 
+import hashlib
 import math
 import socket
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, request
@@ -125,7 +126,7 @@ class RedisCounters:
         if not db_text.isdigit():
             raise ConfigError(f"REVLAB_RATELIMIT_STORAGE_URI: database {db_text!r} is not a number")
         self._db = int(db_text)
-        self._idle: list[tuple[socket.socket, BinaryIO]] = []
+        self._idle: list[_Connection] = []
         # The pipeline: hits waiting to be sent, and whether one is out (see `_call`).
         self._lock = threading.Lock()
         self._queue: list[_Waiter] = []
@@ -145,21 +146,29 @@ class RedisCounters:
         Raises:
             OSError: Redis is unreachable or answered with an error.
         """
-        command = [b"*%d\r\n" % (3 + 2 * len(keys)), _HIT_HEAD, _bulk(str(len(keys)))]
-        command += [_bulk(key) for key, _ in keys]
-        command += [_bulk(str(max(1, int(period * 1000)))) for _, period in keys]
-        reply = self._call(b"".join(command))
-        if not isinstance(reply, list) or len(reply) != 2 * len(keys):
-            raise OSError(f"unexpected answer from Redis: {reply!r}")
-        return [
-            (int(reply[i]), max(int(reply[i + 1]), 0) / 1000) for i in range(0, len(reply), 2)
-        ]
+        args = [_bulk(str(len(keys)))]
+        args += [_bulk(key) for key, _ in keys]
+        args += [_bulk(str(max(1, int(period * 1000)))) for _, period in keys]
+        head = b"*%d\r\n" % (3 + 2 * len(keys))
+        try:
+            # The script by its SHA-1: Redis keeps it once it has seen it.
+            reply = self._call(b"".join([head, _HIT_BY_SHA, *args]))
+        except _ErrorReply as exc:
+            if not str(exc).startswith("Redis: NOSCRIPT"):
+                raise
+            reply = self._call(b"".join([head, _HIT_BY_TEXT, *args]))  # a new or flushed Redis
+        if (
+            not isinstance(reply, list)
+            or len(reply) != 2 * len(keys)
+            or not all(isinstance(n, int) for n in reply)
+        ):
+            raise OSError(f"unexpected answer from Redis: {reply!r}"[:200])
+        return [(reply[i], max(reply[i + 1], 0) / 1000) for i in range(0, len(reply), 2)]
 
     def close(self) -> None:
         """Close the kept connections."""
         idle, self._idle = self._idle, []
-        for conn, reader in idle:
-            reader.close()
+        for conn in idle:
             conn.close()
 
     def _call(self, command: bytes) -> object:
@@ -214,65 +223,99 @@ class RedisCounters:
         """Send the batch's commands in one write; set each waiter's reply or error."""
         payload = b"".join(waiter.command for waiter in batch)
         while True:
-            conn, reader, kept = self._checkout()
-            read = 0
+            conn, kept = self._checkout()
             try:
-                conn.sendall(payload)
-                for waiter in batch:
-                    try:
-                        waiter.reply = _read_reply(reader)
-                    except _ErrorReply as exc:  # this command failed; the stream is intact
-                        waiter.error = exc
-                    read += 1
+                conn.sock.sendall(payload)
+                replies = conn.replies(len(batch))
             except OSError:
-                reader.close()
                 conn.close()
-                if kept and not read:
+                if kept and not conn.received:
                     continue  # a kept connection went stale (Redis restarted): a new one
                 raise
             except BaseException:
-                reader.close()
                 conn.close()
                 raise
-            self._checkin(conn, reader)
+            for waiter, reply in zip(batch, replies, strict=True):
+                if isinstance(reply, _ErrorReply):  # this command failed, not the others
+                    waiter.error = reply
+                else:
+                    waiter.reply = reply
+            self._checkin(conn)
             return
 
-    def _checkout(self) -> tuple[socket.socket, BinaryIO, bool]:
+    def _checkout(self) -> tuple[_Connection, bool]:
         try:
-            return (*self._idle.pop(), True)
+            return self._idle.pop(), True
         except IndexError:
             pass
         if isinstance(self._address, str):
-            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            conn.settimeout(_REDIS_TIMEOUT)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(_REDIS_TIMEOUT)
             try:
-                conn.connect(self._address)
+                sock.connect(self._address)
             except OSError:
-                conn.close()
+                sock.close()
                 raise
         else:
-            conn = socket.create_connection(self._address, timeout=_REDIS_TIMEOUT)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader = conn.makefile("rb")
+            sock = socket.create_connection(self._address, timeout=_REDIS_TIMEOUT)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = _Connection(sock)
         try:
-            if self._password is not None:
-                conn.sendall(_command("AUTH", self._password))
-                _read_reply(reader)
-            if self._db:
-                conn.sendall(_command("SELECT", str(self._db)))
-                _read_reply(reader)
+            for setup in ([("AUTH", self._password)] if self._password is not None else []) + (
+                [("SELECT", str(self._db))] if self._db else []
+            ):
+                sock.sendall(_command(*setup))
+                (reply,) = conn.replies(1)
+                if isinstance(reply, _ErrorReply):
+                    raise reply
         except BaseException:
-            reader.close()
             conn.close()
             raise
-        return conn, reader, False
+        return conn, False
 
-    def _checkin(self, conn: socket.socket, reader: BinaryIO) -> None:
+    def _checkin(self, conn: _Connection) -> None:
         if len(self._idle) < _REDIS_KEEP:  # at worst a few more kept when racing: harmless
-            self._idle.append((conn, reader))
+            self._idle.append(conn)
             return
-        reader.close()
         conn.close()
+
+
+class _Connection:
+    """A connection to Redis, and the bytes it has received but not yet parsed."""
+
+    __slots__ = ("buffer", "received", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+        self.received = False  # whether the last `replies` got any byte
+
+    def replies(self, count: int) -> list[object]:
+        """The next ``count`` replies (an error reply is returned as an `_ErrorReply`).
+
+        Raises:
+            OSError: the connection failed or closed, or Redis sent something else than RESP.
+        """
+        out: list[object] = []
+        data, pos = self.buffer, 0
+        self.received = False
+        while len(out) < count:
+            try:
+                value, end = _parse_reply(data, pos)
+            except _Incomplete:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise OSError("Redis closed the connection") from None
+                self.received = True
+                data, pos = data[pos:] + chunk, 0
+                continue
+            out.append(value)
+            pos = end
+        self.buffer = data[pos:]
+        return out
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 class _Waiter:
@@ -302,28 +345,48 @@ def _command(*args: str) -> bytes:
     return b"*%d\r\n" % len(args) + b"".join(_bulk(arg) for arg in args)
 
 
-#: ``EVAL <script>`` of the hits, to which the number of keys, the keys and periods are added.
-_HIT_HEAD = _bulk("EVAL") + _bulk(_HIT_SCRIPT)
+#: ``EVAL <script>`` and ``EVALSHA <sha1>`` of the hits, to which the number of keys, the keys
+#: and the periods are added.
+_HIT_BY_TEXT = _bulk("EVAL") + _bulk(_HIT_SCRIPT)
+_HIT_BY_SHA = _bulk("EVALSHA") + _bulk(hashlib.sha1(_HIT_SCRIPT.encode()).hexdigest())
 
 
-def _read_reply(reader: BinaryIO) -> object:
-    """One RESP reply: integer, simple string, bulk string or array (errors raise OSError)."""
-    line = reader.readline()
-    if not line.endswith(b"\r\n"):
-        raise OSError("Redis closed the connection")
-    kind, body = line[:1], line[1:-2]
-    if kind == b":":
-        return int(body)
-    if kind == b"+":
-        return body.decode()
-    if kind == b"-":
-        raise _ErrorReply(f"Redis: {body.decode(errors='replace')}")
-    if kind == b"$":
+class _Incomplete(Exception):
+    """The buffer ends inside a reply."""
+
+
+def _parse_reply(data: bytes, pos: int) -> tuple[object, int]:
+    """One RESP reply at ``data[pos:]`` and where it ends: integer, simple string, bulk
+    string, array, or an error (returned as an `_ErrorReply`, not raised).
+
+    Raises:
+        _Incomplete: the reply is not all there yet.
+        OSError: not a RESP reply.
+    """
+    end = data.find(b"\r\n", pos)
+    if end < 0:
+        raise _Incomplete
+    kind, body, after = data[pos], data[pos + 1 : end], end + 2
+    if kind == 0x3A:  # ":"
+        return int(body), after
+    if kind == 0x2B:  # "+"
+        return body.decode(), after
+    if kind == 0x2D:  # "-"
+        return _ErrorReply(f"Redis: {body.decode(errors='replace')}"), after
+    if kind == 0x24:  # "$"
         size = int(body)
-        return None if size < 0 else reader.read(size + 2)[:-2]
-    if kind == b"*":
-        return [_read_reply(reader) for _ in range(int(body))]
-    raise OSError(f"Redis sent {line[:20]!r}")
+        if size < 0:
+            return None, after
+        if len(data) < after + size + 2:
+            raise _Incomplete
+        return data[after : after + size], after + size + 2
+    if kind == 0x2A:  # "*"
+        items = []
+        for _ in range(int(body)):
+            item, after = _parse_reply(data, after)
+            items.append(item)
+        return items, after
+    raise OSError(f"Redis sent {data[pos : pos + 20]!r}")
 
 
 def counters_for(uri: str) -> Counters:

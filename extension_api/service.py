@@ -93,6 +93,14 @@ _MEMORY_VERDICTS_BYTES = 4 * 1024 * 1024
 _VERDICT_SIZE = 2048
 #: Bytes of parsed posted certificates a worker keeps (the item's text and its DER).
 _MEMORY_RECORDS_BYTES = 16 * 1024 * 1024
+#: Bytes of verdicts on posted chains a worker keeps (counted with the DER they hold).
+_MEMORY_CHAIN_VERDICTS_BYTES = 8 * 1024 * 1024
+
+
+def _chain_verdict_size(key: tuple[int, tuple[str, ...]], verdict: Verdict) -> int:
+    """What a cached verdict on a posted chain holds: its text and the chain's DER."""
+    held: int = sum(len(record.der or b"") for record in verdict.chain)
+    return _VERDICT_SIZE + 64 * len(key[1]) + held
 
 
 @dataclass
@@ -119,6 +127,10 @@ class ApiState:
     )
     _verdicts: ByteLRU[tuple[str, int, float, int], Verdict] = field(
         default_factory=lambda: ByteLRU(_MEMORY_VERDICTS_BYTES, lambda _k, _v: _VERDICT_SIZE),
+        repr=False,
+    )
+    _chain_verdicts: ByteLRU[tuple[int, tuple[str, ...]], Verdict] = field(
+        default_factory=lambda: ByteLRU(_MEMORY_CHAIN_VERDICTS_BYTES, _chain_verdict_size),
         repr=False,
     )
 
@@ -187,6 +199,22 @@ class ApiState:
         if verdict is None:
             verdict = verdict_for_cached(cached, snap.registry)
             self._verdicts.put(key, verdict)
+        return verdict
+
+    def verdict_for_chain(self, records: list[CertRecord], snap: RegistrySnapshot) -> Verdict:
+        """The verdict on posted records, computed once per chain and registry version.
+
+        A verdict depends only on the certificates (their fingerprints, in order) and the
+        registry: many users visiting one site post the same chain.
+        """
+        fingerprints = tuple(r.sha256 for r in records if r.sha256)
+        if len(fingerprints) != len(records):  # a record without DER: no key, no cache
+            return match(records, snap.registry)
+        key = (snap.id, fingerprints)
+        verdict = self._chain_verdicts.get(key)
+        if verdict is None:
+            verdict = match(records, snap.registry)
+            self._chain_verdicts.put(key, verdict)
         return verdict
 
     def _adopt(self, snap: RegistrySnapshot) -> None:
@@ -349,7 +377,7 @@ def check_chain(state: ApiState, payload: object) -> Verdict:
         RequestError: the body is not a readable chain (`LoadError` for a PEM without one).
     """
     records = parse_chain(payload, state.settings.max_chain)
-    return match(records, state.snapshot().registry)
+    return state.verdict_for_chain(records, state.snapshot())
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -65,6 +66,36 @@ def test_concurrent_hits_share_round_trips_and_each_gets_its_own_reply() -> None
         futures = [pool.submit(counters.hit, "revlab:t:9.9.9.9", 60) for _ in range(20)]
         errors = [f.exception(timeout=30) for f in futures]
     assert all(isinstance(e, OSError) for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [(b"*2\r\n:7\r\n:1500\r\n", (7, 1.5)),  # sent a byte at a time
+     (b"HTTP/1.1 400 Bad Request\r\n\r\n", OSError),  # not Redis
+     (b"-ERR unknown command\r\n", OSError),
+     (b"*2\r\n:7\r\n$2\r\nno\r\n", OSError)],  # not two integers
+)
+def test_what_the_store_answers_is_read_whole_or_refused(
+    answer: bytes, expected: tuple[int, float] | type[Exception]
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+
+        def answer_once() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(65536)
+                for i in range(len(answer)):
+                    conn.sendall(answer[i : i + 1])
+
+        threading.Thread(target=answer_once, daemon=True).start()
+        counters = RedisCounters(f"redis://127.0.0.1:{port}/0")
+        if isinstance(expected, tuple):
+            assert counters.hit("revlab:t:1", 60) == expected
+        else:
+            with pytest.raises(expected):
+                counters.hit("revlab:t:1", 60)
+        counters.close()
 
 
 def test_memory_counters_start_a_new_window_when_the_old_one_ends() -> None:

@@ -72,6 +72,21 @@ def test_the_etag_gives_a_304_until_an_import_changes_it(
     assert again.json["count"] == 294  # type: ignore[index]
 
 
+def test_a_verdict_on_a_posted_chain_follows_the_registry_at_once(
+    client: FlaskClient, pki: Hierarchy
+) -> None:
+    # Verdicts on posted chains are kept per chain and registry version: the same chain
+    # posted after an import that lists its intermediate is judged against the new list.
+    chain = {"chain": [c.pem.decode() for c in pki.chain("leaf")]}
+    assert client.post("/v1/chain", json=chain).json["verdict"] == "clean"  # type: ignore[index]
+    assert client.post("/v1/chain", json=chain).json["verdict"] == "clean"  # type: ignore[index]
+    imported = client.post("/v1/registry/import?ca_label=Lab", data=pki["ica"].pem, headers=TOKEN)
+    assert imported.status_code == 200
+    after = client.post("/v1/chain", json=chain).json
+    assert after["verdict"] == "affected"  # type: ignore[index]
+    assert after["match"]["position"] == 1  # type: ignore[index]
+
+
 def test_an_entry_is_found_by_its_sha256(client: FlaskClient) -> None:
     entry = shipped_registry().entries[0]
     body = client.get(f"/v1/registry/{entry.sha256.upper()}").json
