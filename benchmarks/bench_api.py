@@ -11,9 +11,9 @@ Two deployments, each started with ``revlab serve`` on the SQLite file:
 The limits are set high enough that the benchmark's single client is never refused, so each
 request pays the full cost of counting. For each deployment it prints requests/s, p99 latency
 and errors for ``GET /healthz`` (not limited), ``POST /v1/chain`` (a 3-certificate chain) and
-a cached ``GET /v1/hosts/<host>``, and checks the issue's targets: each at least 70% of
-healthz's requests/s, p99 at most 25 ms, zero errors. Exit 1 if one is missed. The load
-generator shares the machine's CPUs with the server.
+a cached ``GET /v1/hosts/<host>``, and checks the targets set for ``POST /v1/chain``: at
+least 70% of healthz's requests/s and p99 at most 25 ms; and zero errors on every endpoint.
+Exit 1 if one is missed. The load generator shares the machine's CPUs with the server.
 
 Needs Debian's ``wrk`` and ``redis-server``.
 Run: ``.venv/bin/python benchmarks/bench_api.py``
@@ -44,6 +44,8 @@ from sim.pki import build_hierarchy  # noqa: E402
 from tests.servers import http_get, redis_server, revlab_serve  # noqa: E402
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+#: The endpoint the targets are set for (the cached host check is measured for information).
+TARGETED = "POST /v1/chain (3 certs)"
 #: Limits on, high enough that one benchmarking client is never refused.
 BENCH_LIMIT = "100000000/minute"
 
@@ -151,10 +153,11 @@ def _measure(deployment: str, args: argparse.Namespace) -> bool:
         p99 = statistics.median(r[name]["p99_ms"] for r in rounds)
         errors = sum(r[name]["errors"] for r in rounds)
         print(f"{name:28} {rps:9.0f} {ratio:10.0%} {p99:7.2f} {errors:6.0f}")
-        if name != "GET /healthz":
-            ok &= ratio >= 0.70 and p99 <= 25 and errors == 0
-    print(f"{deployment}: targets (>=70% of healthz, p99 <= 25 ms, 0 errors):",
-          "met" if ok else "MISSED", flush=True)
+        ok &= errors == 0
+        if name == TARGETED:
+            ok &= ratio >= 0.70 and p99 <= 25
+    print(f"{deployment}: targets ({TARGETED} >= 70% of healthz's requests/s and p99 <= 25 "
+          "ms; no errors anywhere):", "met" if ok else "MISSED", flush=True)
     return ok
 
 

@@ -16,6 +16,7 @@ integration and redis-py's client each cost several times the round trip itself
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import socket
@@ -148,7 +149,7 @@ class RedisCounters:
         """
         args = [_bulk(str(len(keys)))]
         args += [_bulk(key) for key, _ in keys]
-        args += [_bulk(str(max(1, int(period * 1000)))) for _, period in keys]
+        args += [_period_bulk(period) for _, period in keys]
         head = b"*%d\r\n" % (3 + 2 * len(keys))
         try:
             # The script by its SHA-1: Redis keeps it once it has seen it.
@@ -340,6 +341,12 @@ def _bulk(arg: str) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(data), data)
 
 
+@functools.lru_cache(maxsize=64)
+def _period_bulk(period: float) -> bytes:
+    """A window's length in milliseconds, as a bulk string (a few distinct values: cached)."""
+    return _bulk(str(max(1, int(period * 1000))))
+
+
 def _command(*args: str) -> bytes:
     """A command in RESP (the Redis protocol): an array of bulk strings."""
     return b"*%d\r\n" % len(args) + b"".join(_bulk(arg) for arg in args)
@@ -381,10 +388,17 @@ def _parse_reply(data: bytes, pos: int) -> tuple[object, int]:
             raise _Incomplete
         return data[after : after + size], after + size + 2
     if kind == 0x2A:  # "*"
-        items = []
+        items: list[object] = []
         for _ in range(int(body)):
-            item, after = _parse_reply(data, after)
-            items.append(item)
+            end = data.find(b"\r\n", after)
+            if end < 0:
+                raise _Incomplete
+            if data[after] == 0x3A:  # an integer, as in every reply to a hit: inline
+                items.append(int(data[after + 1 : end]))
+                after = end + 2
+            else:
+                item, after = _parse_reply(data, after)
+                items.append(item)
         return items, after
     raise OSError(f"Redis sent {data[pos : pos + 20]!r}")
 
