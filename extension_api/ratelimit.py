@@ -189,7 +189,15 @@ class RedisCounters:
             lead = not self._sending
             self._sending = True
         if not lead:
-            waiter.done.wait()
+            try:
+                waiter.done.wait()
+            except BaseException:  # killed while waiting: neither hold the lead nor stay queued
+                with self._lock:
+                    if waiter in self._queue:
+                        self._queue.remove(waiter)
+                    if waiter.lead:
+                        self._hand_over()
+                raise
             lead = waiter.lead  # handed the next pipeline (this command is in it)
         if lead:
             self._send_queued()
@@ -204,21 +212,26 @@ class RedisCounters:
             self._pipeline(batch)
         except BaseException as exc:
             for waiter in batch:
-                if waiter.error is None and waiter.reply is None:
-                    waiter.error = exc if isinstance(exc, OSError) else OSError(
-                        f"the request to Redis was interrupted ({type(exc).__name__})"
+                if waiter.error is None and waiter.reply is None:  # each its own error
+                    waiter.error = OSError(
+                        str(exc) if isinstance(exc, OSError)
+                        else f"the request to Redis was interrupted ({type(exc).__name__})"
                     )
             raise
         finally:
             for waiter in batch:
                 waiter.done.set()
             with self._lock:
-                if self._queue:
-                    following = self._queue[0]
-                    following.lead = True
-                    following.done.set()
-                else:
-                    self._sending = False
+                self._hand_over()
+
+    def _hand_over(self) -> None:
+        """The next pipeline to the first waiting hit, or none out (call with the lock held)."""
+        if self._queue:
+            following = self._queue[0]
+            following.lead = True
+            following.done.set()
+        else:
+            self._sending = False
 
     def _pipeline(self, batch: list[_Waiter]) -> None:
         """Send the batch's commands in one write; set each waiter's reply or error."""
@@ -228,10 +241,12 @@ class RedisCounters:
             try:
                 conn.sock.sendall(payload)
                 replies = conn.replies(len(batch))
-            except OSError:
+            except OSError as exc:
                 conn.close()
-                if kept and not conn.received:
-                    continue  # a kept connection went stale (Redis restarted): a new one
+                if kept and not conn.received and not isinstance(exc, TimeoutError):
+                    # A kept connection went stale (Redis restarted): nothing ran, so a new
+                    # one. Never after a timeout: Redis may have counted the hits already.
+                    continue
                 raise
             except BaseException:
                 conn.close()
@@ -303,6 +318,8 @@ class _Connection:
         while len(out) < count:
             try:
                 value, end = _parse_reply(data, pos)
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                raise OSError(f"Redis sent a malformed reply: {data[pos : pos + 40]!r}") from None
             except _Incomplete:
                 chunk = self.sock.recv(65536)
                 if not chunk:

@@ -78,17 +78,19 @@ def _allow_extension_origins(app: Flask, origins: tuple[str, ...]) -> None:
     An allowed origin gets ``Access-Control-Allow-Origin`` naming it (and the ``ETag`` header
     exposed); a preflight (``OPTIONS`` with ``Access-Control-Request-Method``) also gets the
     methods (GET, POST), the requested headers among ``Content-Type`` and ``If-None-Match``,
-    and a day's ``Max-Age``. Every ``/v1/`` answer to a request with an ``Origin`` varies on it.
+    and a day's ``Max-Age``. Every ``/v1/`` answer varies on ``Origin``.
     """
     patterns = origin_patterns(origins)
 
     @app.after_request
     def cors(response: Response) -> Response:
-        origin = request.headers.get("Origin")
-        if origin is None or not request.path.startswith(_CORS_PREFIX):
+        if not request.path.startswith(_CORS_PREFIX):
             return response
+        # Whether or not this request had an Origin: a shared cache must not hand an answer
+        # made without CORS headers to an extension (or one with them to a page).
         response.vary.add("Origin")
-        if not any(p.match(origin) for p in patterns):
+        origin = request.headers.get("Origin")
+        if origin is None or not any(p.match(origin) for p in patterns):
             return response
         headers = response.headers
         headers["Access-Control-Allow-Origin"] = origin

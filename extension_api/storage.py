@@ -247,8 +247,8 @@ class Store:
         # One autocommit connection kept for the newest-version probe of every request.
         self._probe: Any = None
         self._probe_lock = threading.Lock()
-        # SQLite: the newest id as published beside the file (see `VersionMarker`), and what
-        # the marker said when the database was last asked, with the database's answer.
+        # SQLite: the registry change counter beside the file (see `VersionMarker`), and what
+        # it said when the database was last asked, with the database's answer.
         self._marker = _marker_for(self.engine)
         self._marker_seen: tuple[int, int] | None = None
 
@@ -264,9 +264,9 @@ class Store:
         self.engine.dispose()
 
     def _publish(self) -> None:
-        """After a committed registry write: publish the newest id to the other workers."""
+        """After a committed registry write: tell the other workers to ask the database."""
         if self._marker is not None:
-            self._marker.publish(self._ask_newest_id)
+            self._marker.bump()
 
     @contextmanager
     def _write(self, *, registry: bool = True) -> Iterator[Connection]:
@@ -319,7 +319,7 @@ class Store:
             )
             if not seeded:
                 _insert_snapshot(conn, 1, seed(), source="shipped 2020 list", now=now)
-        # Also at every start: a marker left from a database since replaced is corrected.
+        # Also at every start: readers of a database replaced under an old counter ask again.
         self._publish()
 
     def latest_snapshot_id(self) -> int:
@@ -331,11 +331,14 @@ class Store:
         marker = self._marker
         if marker is None:
             return self._ask_newest_id()
-        mark = marker.read()
+        try:
+            mark = marker.read()
+        except ValueError:  # closed meanwhile (the store is being disposed)
+            return self._ask_newest_id()
         seen = self._marker_seen
         if seen is not None and seen[0] == mark:
             return seen[1]
-        newest = self._ask_newest_id()  # asked after reading the mark: it holds at least that
+        newest = self._ask_newest_id()  # asked after reading the counter
         self._marker_seen = (mark, newest)
         return newest
 

@@ -1,19 +1,21 @@
-"""The newest registry version of a SQLite database, published in a shared file beside it.
+"""A registry change counter beside a SQLite database, mapped into every worker's memory.
 
 Every request must see every import acknowledged before it, on every worker (issue: "a 200
 means every later read sees the change"). Asking the database on each request costs a read
 transaction (about a tenth of a ``POST /v1/chain`` under load, benchmarks/bench_api.py). The
-workers of one SQLite database share one machine, so a writer publishes instead: after its
-import is committed, and before it answers, it writes the database's newest snapshot id into
-an 8-byte file mapped into every worker's memory. A reader looks at those 8 bytes (no system
-call) and asks the database only when they changed since it last asked.
+workers of one SQLite database share one machine, so a writer signals instead: after its
+import is committed, and before it answers, it adds one to an 8-byte counter in a file that
+every worker maps into memory. A reader looks at those 8 bytes (no system call) and asks the
+database for the newest version only when the counter changed since it last asked.
 
-Why this is exact: the value is written after the commit, under an exclusive ``flock``, and it
-is the database's newest id read under that lock, so it never goes back and never names an
-uncommitted snapshot. A reader that sees a value it has not seen before asks the database,
-which then holds at least that snapshot; a reader that sees the value it saw when it last
-asked knows that no import was acknowledged since (an acknowledgement comes after its
-publication). A torn or stale read only costs one more question to the database.
+Why this is exact: the counter only grows (one more per committed registry write, and one more
+at every start, which also covers a database replaced under an old counter), so it never shows
+a value a reader has seen before once something changed. A writer bumps it after its commit
+and before its acknowledgement; a reader that sees a new value asks the database after reading
+it, so it sees at least every import acknowledged before that value was written; a reader that
+sees the value it saw when it last asked knows that no import was acknowledged since. A torn or
+stale read only costs one more question to the database. Increments are serialised by an
+``flock`` between processes and by a lock between the threads of one process.
 
 PostgreSQL deployments span machines: there the database is asked on every request.
 """
@@ -24,7 +26,7 @@ import fcntl
 import mmap
 import os
 import struct
-from collections.abc import Callable
+import threading
 from pathlib import Path
 
 __all__ = ["VersionMarker"]
@@ -34,7 +36,7 @@ _SIZE = struct.calcsize(_FORMAT)
 
 
 class VersionMarker:
-    """An 8-byte shared counter file: the newest committed snapshot id.
+    """An 8-byte shared counter file: how many registry writes were committed (and starts).
 
     Args:
         path: the file (created if missing, beside the database).
@@ -46,6 +48,7 @@ class VersionMarker:
     def __init__(self, path: Path) -> None:
         """Open (or create) and map the file."""
         self.path = path
+        self._lock = threading.Lock()  # flock does not exclude threads sharing this file
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -60,24 +63,27 @@ class VersionMarker:
             raise
 
     def read(self) -> int:
-        """The published id (0 before the first publication)."""
+        """The counter (0 before the first write).
+
+        Raises:
+            ValueError: the marker was closed.
+        """
         value: int = struct.unpack_from(_FORMAT, self._map, 0)[0]
         return value
 
-    def publish(self, newest: Callable[[], int]) -> int:
-        """Write ``newest()`` (the database's newest committed id), under the file's lock.
-
-        Call it after a commit and before acknowledging it. Returns the id written.
-        """
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            value = newest()
-            struct.pack_into(_FORMAT, self._map, 0, value)
-            return value
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+    def bump(self) -> int:
+        """Add one to the counter; call it after a commit and before acknowledging it."""
+        with self._lock:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                value = (self.read() + 1) % 2**64
+                struct.pack_into(_FORMAT, self._map, 0, value)
+                return value
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Unmap and close the file."""
-        self._map.close()
-        os.close(self._fd)
+        with self._lock:
+            self._map.close()
+            os.close(self._fd)

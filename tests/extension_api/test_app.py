@@ -69,6 +69,7 @@ def test_a_preflight_from_an_extension_may_post_json_and_read_the_etag(
     read = client.get("/v1/registry", headers={"Origin": origin})
     assert read.headers["Access-Control-Expose-Headers"] == "ETag"
     assert "Origin" in read.headers["Vary"]
+    assert "Origin" in client.get("/v1/registry").headers["Vary"]  # without an Origin too
     # A page's preflight gets no grant; paths outside /v1/ get no CORS at all.
     evil = client.options("/v1/chain", headers={
         "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})

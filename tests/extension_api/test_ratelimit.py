@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from extension_api.ratelimit import MemoryCounters, RedisCounters, counters_for
 from sim.errors import ConfigError
-from tests.conftest import require
+from tests.conftest import REPO, require
 from tests.servers import redis_server
 
 
@@ -73,7 +76,8 @@ def test_concurrent_hits_share_round_trips_and_each_gets_its_own_reply() -> None
     [(b"*2\r\n:7\r\n:1500\r\n", (7, 1.5)),  # sent a byte at a time
      (b"HTTP/1.1 400 Bad Request\r\n\r\n", OSError),  # not Redis
      (b"-ERR unknown command\r\n", OSError),
-     (b"*2\r\n:7\r\n$2\r\nno\r\n", OSError)],  # not two integers
+     (b"*2\r\n:7\r\n$2\r\nno\r\n", OSError),  # not two integers
+     (b":x\r\n", OSError), (b"+\xff\r\n", OSError), (b"*1\r\n:1x\r\n", OSError)],  # malformed
 )
 def test_what_the_store_answers_is_read_whole_or_refused(
     answer: bytes, expected: tuple[int, float] | type[Exception]
@@ -96,6 +100,45 @@ def test_what_the_store_answers_is_read_whole_or_refused(
             with pytest.raises(expected):
                 counters.hit("revlab:t:1", 60)
         counters.close()
+
+
+_KILLED_WAITER = """
+from gevent import monkey; monkey.patch_all()
+import socket, sys, time, gevent
+sys.path.insert(0, sys.argv[1])
+from extension_api.ratelimit import RedisCounters
+
+server = socket.create_server(("127.0.0.1", 0))
+def slow_redis():
+    conn, _ = server.accept()
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return
+        time.sleep(0.3)  # every answer takes a while: hits queue up behind the one out
+        conn.sendall(b"*2\\r\\n:1\\r\\n:60000\\r\\n" * data.count(b"EVALSHA"))
+gevent.spawn(slow_redis)
+counters = RedisCounters(f"redis://127.0.0.1:{server.getsockname()[1]}/0")
+first = gevent.spawn(counters.hit, "k", 60)   # sends, then waits for the answer
+gevent.sleep(0.05)
+doomed = gevent.spawn(counters.hit, "k", 60)  # queued behind it
+gevent.sleep(0.05)
+doomed.kill()                                 # a request timed out or a worker stopping
+first.join(5)
+later = gevent.spawn(counters.hit, "k", 60)
+later.join(5)
+print("ok" if later.successful() and later.value == (1, 60.0) else "stuck")
+"""
+
+
+def test_a_hit_killed_while_waiting_leaves_the_others_going(tmp_path: Path) -> None:
+    # Seen in review: a waiting hit killed (a gevent timeout, a worker stopping) was handed
+    # the next pipeline anyway, and every later hit of the worker waited for ever.
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_WAITER)
+    done = subprocess.run([sys.executable, str(script), str(REPO)], capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
 def test_memory_counters_start_a_new_window_when_the_old_one_ends() -> None:

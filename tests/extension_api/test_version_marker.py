@@ -43,7 +43,7 @@ def test_an_import_in_another_process_is_seen_by_the_next_read(tmp_path: Path) -
     child.join(60)
     assert acknowledged == 2
     assert reader.latest_snapshot_id() == 2  # the first read after the acknowledgement
-    assert VersionMarker(Path(f"{db}-version")).read() == 2
+    assert VersionMarker(Path(f"{db}-version")).read() == 2  # one start, one import
 
 
 def test_a_marker_left_from_a_replaced_database_is_corrected_at_start(tmp_path: Path) -> None:
