@@ -147,6 +147,15 @@ class _Failed(Exception):
         self.detail = detail
 
 
+def _connection_failed(exc: OSError) -> _Failed:
+    """A connection that could not be made (``refused``), in the scan's words."""
+    if isinstance(exc, ConnectionRefusedError):
+        return _Failed(ScanErrorKind.REFUSED, "the connection was refused")
+    return _Failed(
+        ScanErrorKind.REFUSED, f"the connection failed ({exc.strerror or type(exc).__name__})"
+    )
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -220,15 +229,10 @@ class _Scan:
             return await self.handshake(target, address)  # within the same deadline
         except FirstFlightFailed as exc:
             raise _Failed(ScanErrorKind.TLS, exc.detail) from None
-        except ConnectionRefusedError:
-            raise _Failed(ScanErrorKind.REFUSED, "the connection was refused") from None
         except TimeoutError:
             raise
         except OSError as exc:
-            raise _Failed(
-                ScanErrorKind.REFUSED,
-                f"the connection failed ({exc.strerror or type(exc).__name__})",
-            ) from None
+            raise _connection_failed(exc) from None
         return flight.tls_version, list(flight.chain)
 
     async def handshake(
@@ -249,8 +253,8 @@ class _Scan:
                 # handshake timeout would end it as a ConnectionAbortedError, not a timeout.
                 ssl_handshake_timeout=self.options.timeout + 1,
             )
-        except ConnectionRefusedError:
-            raise _Failed(ScanErrorKind.REFUSED, "the connection was refused") from None
+        except ConnectionRefusedError as exc:
+            raise _connection_failed(exc) from None
         except ssl.SSLError as exc:
             reason = exc.reason or type(exc).__name__
             raise _Failed(ScanErrorKind.TLS, f"the TLS handshake failed ({reason})") from None
@@ -261,10 +265,7 @@ class _Scan:
         except TimeoutError:
             raise
         except OSError as exc:
-            raise _Failed(
-                ScanErrorKind.REFUSED,
-                f"the connection failed ({exc.strerror or type(exc).__name__})",
-            ) from None
+            raise _connection_failed(exc) from None
         try:
             tls = transport.get_extra_info("ssl_object")
             return tls.version(), served_chain(tls)
