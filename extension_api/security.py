@@ -88,11 +88,15 @@ def _allow_extension_origins(app: Flask, origins: tuple[str, ...]) -> None:
             return response
         # Whether or not this request had an Origin: a shared cache must not hand an answer
         # made without CORS headers to an extension (or one with them to a page).
-        response.vary.add("Origin")
+        headers = response.headers
+        vary = headers.get("Vary")  # (werkzeug's response.vary parses and rewrites: slower)
+        if vary is None:
+            headers["Vary"] = "Origin"
+        elif "origin" not in (name.strip().lower() for name in vary.split(",")):
+            headers["Vary"] = f"{vary}, Origin"
         origin = request.headers.get("Origin")
         if origin is None or not any(p.match(origin) for p in patterns):
             return response
-        headers = response.headers
         headers["Access-Control-Allow-Origin"] = origin
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             asked = request.headers.get("Access-Control-Request-Headers", "")
