@@ -9,18 +9,21 @@ How a process talks to Redis depends on how it runs:
 
 - Under gevent (every ``revlab serve`` worker) the hits of a process share one connection as a
   pipeline (`_GeventPipeline`). A hit is queued, and the queue is written in one go as soon as
-  the worker has nothing else to do, or `FLUSH_DELAY` after the first queued hit, or once
-  `FLUSH_MOST` hits wait, whichever comes first. The event loop reads the replies as they come
-  and hands each to its caller, in order. Under load one round trip counts many requests, and
-  Redis is woken once per batch rather than once per request: on a busy machine the wake-ups,
-  not Redis's work, are what a hit costs (benchmarks/bench_api.py: with one round trip per
-  request, counting in Redis took 80 µs of CPU per request; batched, about 40).
+  the worker has nothing else to do, or about `FLUSH_DELAY` after the first queued hit on a
+  worker that stays busy, or once `FLUSH_MOST` hits wait. The event loop reads the replies as
+  they come and hands each to its caller, in order. Under load one round trip counts many
+  requests, and Redis is woken once per batch rather than once per request: on a busy machine
+  the wake-ups, not Redis's work, are what a hit costs (measured with benchmarks/bench_api.py's
+  deployment on 2 CPUs: one round trip per request cost about 80 µs of CPU per request,
+  batched about 35).
 - Anywhere else (threads, the Flask test client) a call takes a kept connection of its own and
   makes one round trip.
 
+A forked child lets go of its parent's connections (gunicorn forks its workers).
 Whatever fails (Redis unreachable, silent for `TIMEOUT` seconds, closing the connection, or
 sending something that is not RESP) is an `OSError` for every hit it concerns, each its own,
-and never a hang: the app answers 503.
+and never a hang: the app answers 503. Hits not yet written when Redis closes the connection
+go on a new one.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import os
 import socket
 import sys
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -43,7 +47,8 @@ __all__ = ["FLUSH_DELAY", "FLUSH_MOST", "TIMEOUT", "RedisCounters"]
 #: Seconds Redis may take to connect or to answer before the hits waiting on it fail.
 TIMEOUT = 2.0
 #: Seconds a queued hit may wait for the worker to become idle before it is sent anyway
-#: (bounds the latency a busy worker adds; a worker with nothing else to do sends at once).
+#: (bounds the latency a busy worker adds; a worker with nothing else to do sends at once;
+#: gevent arms the timer from the loop's cached time, so it may fire sooner).
 FLUSH_DELAY = 0.002
 #: Queued hits that are sent at once, without waiting for the worker to become idle.
 FLUSH_MOST = 64
@@ -96,7 +101,7 @@ class RedisCounters:
         self._db = int(db_text)
         self._idle: list[_Connection] = []
         self._pipeline: _GeventPipeline | None = None
-        self._pipeline_fork = -1
+        _LIVE.add(self)
 
     def hit(self, key: str, period: float) -> tuple[int, float]:
         """Count one hit (see `hits`).
@@ -146,14 +151,23 @@ class RedisCounters:
 
     def _gevent_pipeline(self) -> _GeventPipeline | None:
         """This process's pipeline if it runs under gevent, else None."""
-        if self._pipeline is not None and self._pipeline_fork == _FORKS[0]:
+        if self._pipeline is not None:
             return self._pipeline
         if not _gevent_patched():
             return None
-        # A forked child has its own event loop and must not share its parent's connection.
         self._pipeline = _GeventPipeline(self._connect)
-        self._pipeline_fork = _FORKS[0]
         return self._pipeline
+
+    def _let_go(self) -> None:
+        """In a forked child: forget the connections, which are the parent's.
+
+        The child's copies of their descriptors close as the objects go; the parent's
+        connections stay up. Without this the child would read replies meant for the parent.
+        """
+        self._idle = []
+        if self._pipeline is not None:
+            self._pipeline.let_go()
+            self._pipeline = None
 
     def _call(self, command: bytes) -> object:
         """One round trip on a kept connection (callers outside gevent).
@@ -203,9 +217,10 @@ class RedisCounters:
                 raise
         else:
             sock = socket.create_connection(self._address, timeout=TIMEOUT)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = _Connection(sock)
         try:
+            if not isinstance(self._address, str):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             for setup in ([("AUTH", self._password)] if self._password is not None else []) + (
                 [("SELECT", str(self._db))] if self._db else []
             ):
@@ -283,15 +298,18 @@ class _GeventPipeline:
     """The hits of one gevent process, on one connection (see the module docstring).
 
     Calls queue their commands; the event loop writes the queue when the worker goes idle (an
-    idle watcher) or `FLUSH_DELAY` later (a timer), reads replies as they arrive (an I/O
-    watcher) and wakes each caller with its own. While replies are due, a check every quarter
-    of `TIMEOUT` fails every call under way if Redis has sent nothing for `TIMEOUT` seconds.
-    (The check repeats rather than being re-armed per batch: a libev timer stopped after it
-    expired but before its callback ran keeps that event pending, and re-armed it fired at
-    once.) No watcher keeps the event loop alive on its own.
+    idle watcher) or, on a worker that stays busy, about `FLUSH_DELAY` later (a timer); it
+    reads replies as they arrive (an I/O watcher) and wakes each caller with its own. The
+    connection is opened by a greenlet of the pipeline's own, so a caller killed meanwhile
+    costs nobody else their hit. While replies are due, a check every quarter of `TIMEOUT`
+    fails the calls under way if Redis has sent nothing for `TIMEOUT` seconds. (A deadline
+    timer re-armed per batch fired at once now and then: gevent arms a timer from the loop's
+    cached time. The check repeats instead and reads the monotonic clock.) Redis closing the
+    connection fails only the calls already written; those not yet written go on a new one.
+    The watchers keep the event loop running only while hits are queued or replies due.
 
     Args:
-        connect: opens a connection (called in the caller's greenlet; it may wait).
+        connect: opens a connection (it may wait: run in a greenlet).
     """
 
     def __init__(self, connect: Callable[[], _Connection]) -> None:
@@ -303,12 +321,13 @@ class _GeventPipeline:
         self._connect = connect
         self._conn: _Connection | None = None
         self._connecting = False
+        self._closed = False
         self._calls: collections.deque[_Call] = collections.deque()  # unanswered, in order
         self._unsent: list[bytes] = []  # the commands of the last len(_unsent) calls
         self._out = b""  # written but not yet taken by the socket
         self._heard = 0.0  # when Redis last answered, or replies last became due
-        self._soon = loop.idle(ref=False)
-        self._late = loop.timer(FLUSH_DELAY, ref=False)
+        self._soon = loop.idle()
+        self._late = loop.timer(FLUSH_DELAY)
         self._watchdog = loop.timer(TIMEOUT / 4, TIMEOUT / 4, ref=False)
         self._reader: Any = None
         self._writer: Any = None
@@ -319,14 +338,16 @@ class _GeventPipeline:
         Raises:
             OSError: Redis is unreachable, silent or answered this command with an error.
         """
+        from gevent.exceptions import LoopExit
         from gevent.hub import Waiter
 
+        if self._closed:
+            raise OSError("the connection to Redis was closed")
         call = _Call()
         self._calls.append(call)
         self._unsent.append(command)
         if self._conn is None:
-            if not self._connecting:
-                self._open()
+            self._reconnect()
         elif len(self._unsent) >= FLUSH_MOST:
             self._flush()
         elif not self._soon.active:
@@ -336,6 +357,8 @@ class _GeventPipeline:
             call.waiter = Waiter()
             try:
                 call.waiter.get()
+            except LoopExit:  # nothing else keeps this process's event loop going
+                raise OSError("no event loop is running to read Redis's answer") from None
             finally:  # killed while waiting: its reply, when it comes, is read and dropped
                 call.waiter = None
         if call.error is not None:
@@ -346,22 +369,41 @@ class _GeventPipeline:
 
     def close(self) -> None:
         """Close the connection; calls under way fail."""
+        self._closed = True
         self._fail(OSError("the connection to Redis was closed"))
 
+    def let_go(self) -> None:
+        """Stop watching a connection that a forked parent still uses (see `RedisCounters`)."""
+        for watcher in (self._soon, self._late, self._watchdog, self._reader, self._writer):
+            if watcher is not None:
+                watcher.stop()
+        self._conn, self._reader, self._writer = None, None, None
+        self._calls, self._unsent, self._closed = collections.deque(), [], True
+
+    def _reconnect(self) -> None:
+        if not self._connecting and not self._closed:
+            from gevent import spawn_raw
+
+            self._connecting = True
+            spawn_raw(self._open)
+
     def _open(self) -> None:
-        """Connect (in the caller's greenlet), then send what queued meanwhile."""
-        self._connecting = True
+        """Connect (in a greenlet of its own), then send what queued meanwhile."""
         try:
             conn = self._connect()
             conn.sock.setblocking(False)
         except OSError as exc:
+            self._connecting = False
             self._fail(exc)
             return
         except BaseException:
+            self._connecting = False
             self._fail(OSError("connecting to Redis was interrupted"))
             raise
-        finally:
-            self._connecting = False
+        self._connecting = False
+        if self._closed:
+            conn.close()
+            return
         loop = self._hub.loop
         self._conn = conn
         self._reader = loop.io(conn.sock.fileno(), 1, ref=False)
@@ -379,6 +421,7 @@ class _GeventPipeline:
             return
         if len(self._calls) == len(self._unsent):  # nothing was due: the clock starts now
             self._heard = time.monotonic()
+            self._reader.ref = True  # the loop runs on while replies are due
         self._out += b"".join(self._unsent)
         self._unsent.clear()
         self._write()
@@ -389,8 +432,8 @@ class _GeventPipeline:
             sent = self._conn.sock.send(self._out)
         except BlockingIOError:
             sent = 0
-        except OSError as exc:
-            self._fail(exc)
+        except OSError as exc:  # Redis went away: what was not written yet goes again
+            self._fail(exc, retry_unsent=True)
             return
         self._out = self._out[sent:]
         if self._out and not self._writer.active:
@@ -406,15 +449,20 @@ class _GeventPipeline:
         due = len(self._calls) - len(self._unsent)
         try:
             chunk = conn.sock.recv(65536)
-            if not chunk:
-                raise OSError("Redis closed the connection")
-            conn.buffer += chunk
-            replies: list[object] = []
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._fail(exc, retry_unsent=True)
+            return
+        if not chunk:  # Redis closed it (restarted, or its idle timeout)
+            self._fail(OSError("Redis closed the connection"), retry_unsent=True)
+            return
+        conn.buffer += chunk
+        replies: list[object] = []
+        try:
             conn.take(replies, due)
             if conn.buffer and len(replies) == due:
                 raise OSError(f"Redis sent what nobody asked for: {conn.buffer[:40]!r}")
-        except BlockingIOError:
-            return
         except OSError as exc:
             self._fail(exc)
             return
@@ -425,6 +473,8 @@ class _GeventPipeline:
             call.reply = reply
             if call.waiter is not None:
                 waiting.append(call.waiter)
+        if len(self._calls) == len(self._unsent):
+            self._reader.ref = False  # nothing due: an idle connection keeps nothing alive
         for waiter in waiting:
             waiter.switch(None)  # from the event loop: the caller runs on at once
 
@@ -433,20 +483,27 @@ class _GeventPipeline:
         if due and time.monotonic() - self._heard > TIMEOUT:
             self._fail(TimeoutError(f"Redis did not answer within {TIMEOUT:g} s"))
 
-    def _fail(self, exc: OSError) -> None:
-        """Close the connection and fail every call under way, each with its own error."""
+    def _fail(self, exc: OSError, *, retry_unsent: bool = False) -> None:
+        """Close the connection and fail every call under way, each with its own error.
+
+        With ``retry_unsent``, calls not yet written stay queued for a new connection.
+        """
         for watcher in (self._soon, self._late, self._watchdog, self._reader, self._writer):
             if watcher is not None:
                 watcher.stop()
         if self._conn is not None:
             self._conn.close()
         self._conn, self._reader, self._writer, self._out = None, None, None, b""
-        calls, self._calls = self._calls, collections.deque()
-        self._unsent.clear()
-        for call in calls:
+        kept = len(self._unsent) if retry_unsent else 0
+        failed = [self._calls.popleft() for _ in range(len(self._calls) - kept)]
+        if not kept:
+            self._unsent.clear()
+        for call in failed:
             call.error = type(exc)(str(exc)) if isinstance(exc, TimeoutError) else OSError(str(exc))
             if call.waiter is not None:
                 self._hub.loop.run_callback(call.waiter.switch, None)
+        if kept:
+            self._reconnect()
 
 
 class _ErrorReply(OSError):
@@ -459,8 +516,8 @@ class _Incomplete(Exception):
 
 #: A call's reply before it has come.
 _PENDING = object()
-#: Forks of this process so far (a child must not use its parent's pipeline).
-_FORKS = [0]
+#: Every `RedisCounters` of this process (a forked child lets go of their connections).
+_LIVE: weakref.WeakSet[RedisCounters] = weakref.WeakSet()
 
 
 @functools.cache
@@ -472,8 +529,9 @@ def _gevent_patched() -> bool:
 
 
 def _forked() -> None:
-    _FORKS[0] += 1
     _gevent_patched.cache_clear()
+    for counters in list(_LIVE):
+        counters._let_go()
 
 
 os.register_at_fork(after_in_child=_forked)

@@ -15,6 +15,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import collections  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import socket  # noqa: E402
@@ -50,7 +51,8 @@ class FakeRedis:
 
     Behaviours: ``answer`` (as Redis), ``silent`` (reads, never answers), ``hang_up`` (reads
     once, closes), ``nonsense`` (answers every read with bytes that are not RESP), ``slow``
-    (reads nothing for 0.3 s, then answers).
+    (reads nothing for 0.3 s, then answers), ``answer_once`` (answers one read, then closes,
+    as Redis does with a connection idle past its ``timeout`` or when it restarts).
     """
 
     def __init__(self, behaviour: Callable[[int], str]) -> None:
@@ -95,6 +97,8 @@ class FakeRedis:
                     replies.append(_answer(command))
                 data = data[pos:]
                 conn.sendall(b"".join(replies))
+                if behaviour == "answer_once":
+                    return
 
 
 def _spawn_hits(counters: RedisCounters, keys: list[str]) -> list[gevent.Greenlet]:
@@ -110,11 +114,40 @@ def _outcomes(greenlets: list[gevent.Greenlet]) -> list[Any]:
 
 
 def case_batch(_: str) -> dict[str, Any]:
-    """200 requests counting at once: each gets its own reply, in few round trips."""
+    """200 requests counting at once on a connected worker: each gets its own reply, and they
+    go in one write (the fake's reads; a big write may arrive in two)."""
     fake = FakeRedis(lambda n: "answer")
     counters = RedisCounters(fake.url)
+    counters.hit("k:0", 60)
+    before = fake.reads
     outcomes = _outcomes(_spawn_hits(counters, [f"k:{i}" for i in range(200)]))
-    return {"right": sum(o == [i, 60.0] for i, o in enumerate(outcomes)), "reads": fake.reads}
+    return {"right": sum(o == [i, 60.0] for i, o in enumerate(outcomes)),
+            "reads": fake.reads - before}  # fmt: skip
+
+
+def case_busy(_: str) -> dict[str, Any]:
+    """A worker that never goes idle (a greenlet always ready to run) still sends a hit soon."""
+    fake = FakeRedis(lambda n: "answer")
+    counters = RedisCounters(fake.url)
+    counters.hit("k:0", 60)
+    busy_until = time.monotonic() + 0.5
+
+    def busy() -> None:
+        while time.monotonic() < busy_until:
+            gevent.sleep(0)
+
+    def timed_hit() -> float:
+        started = time.monotonic()
+        counters.hit("k:5", 60)
+        return time.monotonic() - started
+
+    busy_greenlet = gevent.spawn(busy)
+    gevent.sleep(0.01)
+    hit = gevent.spawn(timed_hit)
+    hit.join(5)
+    answered_busy = busy_greenlet.ready() is False
+    busy_greenlet.join()
+    return {"answered_within": hit.value, "while_busy": answered_busy}
 
 
 def case_real(url: str) -> dict[str, Any]:
@@ -152,6 +185,16 @@ def _first_connection_fails(behaviour: str, waiting: int) -> dict[str, Any]:
 def case_hang_up(_: str) -> dict[str, Any]:
     """Redis closes the connection with 20 hits waiting; then it is back."""
     return _first_connection_fails("hang_up", 20)
+
+
+def case_closed_meanwhile(_: str) -> dict[str, Any]:
+    """Redis closes the connection while 10 hits wait to be written: they go on a new one."""
+    fake = FakeRedis(lambda n: "answer_once")
+    counters = RedisCounters(fake.url)
+    first = counters.hit("k:1", 60)  # answered, and the connection closed behind the answer
+    queued = _outcomes(_spawn_hits(counters, [f"k:{i}" for i in range(10)]))
+    return {"first": list(first), "queued_right": sum(o == [i, 60.0] for i, o in
+            enumerate(queued)), "connections": fake.connections}  # fmt: skip
 
 
 def case_silent(_: str) -> dict[str, Any]:
@@ -193,31 +236,50 @@ def case_killed(_: str) -> dict[str, Any]:
     return {"first": _outcomes([first]), "later": _outcomes(later)}
 
 
-def case_fork(_: str) -> dict[str, Any]:
-    """A worker forked from a process that counted already counts on a connection of its own,
-    and the parent's goes on as before."""
-    fake = FakeRedis(lambda n: "answer")
-    counters = RedisCounters(fake.url)
-    parent = counters.hit("k:1", 60)
+def case_fork(url: str) -> dict[str, Any]:
+    """A worker forked from a process whose hits are under way: the child counts on its own
+    connection, and the parent's hits are each counted once and answered to the parent."""
+    counters = RedisCounters(url)
+    running = [True]
+    done: collections.Counter[int] = collections.Counter()
+    errors: list[str] = []
+
+    def traffic(i: int) -> None:
+        while running[0]:
+            try:
+                counters.hit(f"revlab:p:{i}", 60)
+                done[i] += 1
+            except OSError as exc:
+                errors.append(repr(exc))
+            gevent.sleep(0)
+
+    greenlets = [gevent.spawn(traffic, i) for i in range(20)]
+    gevent.sleep(0.1)
     out = os.path.join(tempfile.gettempdir(), f"revlab-fork-{os.getpid()}.json")
-    child = os.fork()
+    child = os.fork()  # with hits queued and on their way
     if child == 0:
+        running[0] = False  # the parent's greenlets, copied here, stop
         try:
-            result: Any = list(counters.hit("k:2", 60))
+            result: Any = list(counters.hit("revlab:c", 60))
         except OSError as exc:
             result = type(exc).__name__
         with open(out, "w") as file:
             json.dump(result, file)
         os._exit(0)
-    for _ in range(1000):  # the fake server (in this loop) answers the child meanwhile
+    gevent.sleep(0.3)
+    running[0] = False
+    gevent.joinall(greenlets, timeout=10)
+    for _ in range(1000):
         if os.waitpid(child, os.WNOHANG)[0]:
             break
         gevent.sleep(0.01)
     with open(out) as file:
         in_child = json.load(file)
     os.unlink(out)
-    after = list(counters.hit("k:3", 60))
-    return {"parent": list(parent), "child": in_child, "parent_after": after}
+    # What Redis counted for each key, against what the parent was answered.
+    miscounted = {i: (counters.hit(f"revlab:p:{i}", 60)[0] - 1, done[i]) for i in range(20)}
+    return {"child": in_child, "errors": errors,
+            "miscounted": {i: c for i, c in miscounted.items() if c[0] != c[1]}}  # fmt: skip
 
 
 if __name__ == "__main__":
