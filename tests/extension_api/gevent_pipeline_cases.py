@@ -37,7 +37,10 @@ redis_counters.TIMEOUT = 0.5
 
 
 def _answer(command: list[bytes]) -> bytes:
-    """Redis's reply to one EVALSHA of the hit script (keys ending in their hit counts)."""
+    """Redis's reply to one EVALSHA of the hit script (keys ending in their hit counts), or to
+    the SELECT of a new connection."""
+    if command[0] == b"SELECT":
+        return b"+OK\r\n"
     keys = command[3 : 3 + int(command[2])]
     periods = command[3 + len(keys) :]
     out = [b"*%d\r\n" % (2 * len(keys))]
@@ -234,6 +237,18 @@ def case_killed(_: str) -> dict[str, Any]:
     doomed.kill()
     later = _spawn_hits(counters, ["k:3"])
     return {"first": _outcomes([first]), "later": _outcomes(later)}
+
+
+def case_killed_connecting(_: str) -> dict[str, Any]:
+    """The request whose hit opened the connection is killed while Redis is slow to accept
+    it: the hits queued meanwhile are still counted."""
+    fake = FakeRedis(lambda n: "slow")
+    counters = RedisCounters(fake.url.removesuffix("/0") + "/1")  # SELECT: a slow connect
+    opener = gevent.spawn(counters.hit, "k:1", 60)
+    queued = gevent.spawn(counters.hit, "k:2", 60)
+    gevent.sleep(0.05)
+    opener.kill()
+    return {"queued": _outcomes([queued])}
 
 
 def case_fork(url: str) -> dict[str, Any]:

@@ -181,6 +181,10 @@ def test_a_hit_killed_while_waiting_leaves_the_others_going() -> None:
     assert _under_gevent("killed") == {"first": [[1, 60.0]], "later": [[3, 60.0]]}
 
 
+def test_a_request_killed_while_the_connection_opens_costs_nobody_else_their_hit() -> None:
+    assert _under_gevent("killed_connecting") == {"queued": [[2, 60.0]]}
+
+
 def test_a_forked_worker_counts_on_its_own_connection() -> None:
     # A child using its parent's connection reads replies meant for the parent (the parent's
     # hits time out) or sends the parent's queued hits again (counted twice).
