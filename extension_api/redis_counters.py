@@ -54,6 +54,9 @@ FLUSH_DELAY = 0.002
 FLUSH_MOST = 64
 #: Connections to Redis kept open per process for callers outside gevent.
 _KEEP = 16
+#: Hit commands kept made, per process (one per client and set of rules; about 200 bytes
+#: each: at most about 1 MB).
+_COMMANDS_KEPT = 4096
 # For each key: INCR, and start the window's clock on its first hit. One atomic round trip
 # counts every rule of a request.
 _HIT_SCRIPT = (
@@ -101,6 +104,7 @@ class RedisCounters:
         self._db = int(db_text)
         self._idle: list[_Connection] = []
         self._pipeline: _GeventPipeline | None = None
+        self._made: dict[tuple[tuple[str, float], ...], tuple[bytes, bytes]] = {}
         _LIVE.add(self)
 
     def hit(self, key: str, period: float) -> tuple[int, float]:
@@ -119,19 +123,16 @@ class RedisCounters:
         Raises:
             OSError: Redis is unreachable, silent, or answered with an error.
         """
-        args = [_bulk(str(len(keys)))]
-        args += [_bulk(key) for key, _ in keys]
-        args += [_period_bulk(period) for _, period in keys]
-        head = b"*%d\r\n" % (3 + 2 * len(keys))
+        by_sha, by_text = self._commands(tuple(keys))
         pipeline = self._gevent_pipeline()
         call = pipeline.call if pipeline is not None else self._call
         try:
             # The script by its SHA-1: Redis keeps it once it has seen it.
-            reply = call(b"".join([head, _HIT_BY_SHA, *args]))
+            reply = call(by_sha)
         except _ErrorReply as exc:
             if not str(exc).startswith("Redis: NOSCRIPT"):
                 raise
-            reply = call(b"".join([head, _HIT_BY_TEXT, *args]))  # a new or flushed Redis
+            reply = call(by_text)  # a new or flushed Redis
         if (
             not isinstance(reply, list)
             or len(reply) != 2 * len(keys)
@@ -139,6 +140,21 @@ class RedisCounters:
         ):
             raise OSError(f"unexpected answer from Redis: {reply!r}"[:200])
         return [(reply[i], max(reply[i + 1], 0) / 1000) for i in range(0, len(reply), 2)]
+
+    def _commands(self, keys: tuple[tuple[str, float], ...]) -> tuple[bytes, bytes]:
+        """The hit on ``keys`` as ``EVALSHA`` and as ``EVAL`` (a client's next request
+        counts on the same keys: kept, at most `_COMMANDS_KEPT` of them)."""
+        found = self._made.get(keys)
+        if found is None:
+            args = [_bulk(str(len(keys)))]
+            args += [_bulk(key) for key, _ in keys]
+            args += [_period_bulk(period) for _, period in keys]
+            head = b"*%d\r\n" % (3 + 2 * len(keys))
+            found = b"".join([head, _HIT_BY_SHA, *args]), b"".join([head, _HIT_BY_TEXT, *args])
+            if len(self._made) >= _COMMANDS_KEPT:
+                self._made.clear()
+            self._made[keys] = found
+        return found
 
     def close(self) -> None:
         """Close the connections (hits still waiting fail)."""

@@ -28,7 +28,9 @@ def json_body() -> Any:
     """
     # The body straight from the server's input (its length is vouched for by
     # `extension_api.overload.BodyLimit`): werkzeug's stream wrappers cost more than the parse.
-    data = request.environ["wsgi.input"].read(request.content_length or 0)
+    environ = request.environ
+    length = environ.get("CONTENT_LENGTH", "")
+    data = environ["wsgi.input"].read(int(length) if length.isdigit() else 0)
     try:
         return jsonio.loads(data)
     except (ValueError, RecursionError):
