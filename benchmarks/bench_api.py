@@ -9,10 +9,12 @@ Two deployments, each started with ``revlab serve`` on the SQLite file:
   them.
 
 The limits are set high enough that the benchmark's single client is never refused, so each
-request pays the full cost of counting. For each deployment it prints requests/s, p99 latency
-and errors for ``GET /healthz`` (not limited), ``POST /v1/chain`` (a 3-certificate chain) and
-a cached ``GET /v1/hosts/<host>``, and checks the targets set for ``POST /v1/chain``: at
-least 70% of healthz's requests/s and p99 at most 25 ms; and zero errors on every endpoint.
+request pays the full cost of counting. For each deployment it prints requests/s, p99 latency,
+errors and the CPU the server used per request (gunicorn's processes and the redis-server;
+compare with ``--no-limits`` for what counting costs) for ``GET /healthz`` (not limited),
+``POST /v1/chain`` (a 3-certificate chain) and a cached ``GET /v1/hosts/<host>``, and checks
+the targets set for ``POST /v1/chain``: at least 70% of healthz's requests/s and p99 at most
+25 ms; and zero errors on every endpoint.
 Exit 1 if one is missed. The load generator shares the machine's CPUs with the server.
 
 Needs Debian's ``wrk`` and ``redis-server``.
@@ -67,6 +69,29 @@ def _wrk(url: str, args: argparse.Namespace, script: Path | None = None) -> dict
             "requests": total}
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes have used so far (from /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(master: int, redis_socket: str | None) -> list[int]:
+    """The gunicorn master, its workers, and the redis-server listening on ``redis_socket``."""
+    pids = [master] + [int(c) for c in
+                       Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    if redis_socket is not None:
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and redis_socket in (entry / "cmdline").read_text():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def main() -> int:
     """Run the benchmark; returns 0 when every target is met."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -113,9 +138,11 @@ def _measure(deployment: str, args: argparse.Namespace) -> bool:
             env["REVLAB_RATELIMIT_STORAGE_URI"] = stack.enter_context(
                 redis_server(unix_socket=True)
             )
-        port, _ = stack.enter_context(
+        port, served = stack.enter_context(
             revlab_serve(tmp / "data", ["--workers", str(workers)], env)
         )
+        store = env.get("REVLAB_RATELIMIT_STORAGE_URI")
+        pids = _server_pids(served.pid, store.removeprefix("redis+unix://") if store else None)
         script = tmp / "chain.lua"
         body = json.dumps({"chain": chain})
         script.write_text(
@@ -138,7 +165,13 @@ def _measure(deployment: str, args: argparse.Namespace) -> bool:
         # alike, and each ratio is taken within one round.
         rounds: list[dict[str, dict[str, float]]] = []
         for _ in range(args.rounds):
-            rounds.append({n: _wrk(url, args, lua) for n, (url, lua) in targets.items()})
+            measured = {}
+            for name, (url, lua) in targets.items():
+                before = _cpu_seconds(pids)
+                measured[name] = _wrk(url, args, lua)
+                measured[name]["cpu_us"] = ((_cpu_seconds(pids) - before)
+                                            / measured[name]["requests"] * 1e6)
+            rounds.append(measured)
     ok = True
     limits_text = "off" if args.no_limits else f"on, {BENCH_LIMIT} " + (
         "in the worker's memory" if deployment == "embedded" else "in Redis (Unix socket)"
@@ -146,13 +179,15 @@ def _measure(deployment: str, args: argparse.Namespace) -> bool:
     print(f"\n{deployment}: revlab serve --workers {workers} (gevent), wrk -t{args.threads} "
           f"-c{args.connections} -d{args.duration}s, median of {args.rounds} rounds, "
           f"{os.cpu_count()} CPUs (rate limits: {limits_text})")
-    print(f"{'endpoint':28} {'req/s':>9} {'vs healthz':>10} {'p99 ms':>7} {'errors':>6}")
+    print(f"{'endpoint':28} {'req/s':>9} {'vs healthz':>10} {'p99 ms':>7} {'errors':>6} "
+          f"{'CPU µs/req':>10}")
     for name in targets:
         rps = statistics.median(r[name]["rps"] for r in rounds)
         ratio = statistics.median(r[name]["rps"] / r["GET /healthz"]["rps"] for r in rounds)
         p99 = statistics.median(r[name]["p99_ms"] for r in rounds)
         errors = sum(r[name]["errors"] for r in rounds)
-        print(f"{name:28} {rps:9.0f} {ratio:10.0%} {p99:7.2f} {errors:6.0f}")
+        cpu = statistics.median(r[name]["cpu_us"] for r in rounds)
+        print(f"{name:28} {rps:9.0f} {ratio:10.0%} {p99:7.2f} {errors:6.0f} {cpu:10.0f}")
         ok &= errors == 0
         if name == TARGETED:
             ok &= ratio >= 0.70 and p99 <= 25

@@ -14,7 +14,13 @@ import orjson
 from flask import Flask, Response
 from flask.json.provider import JSONProvider
 
-__all__ = ["OrjsonProvider", "init_app", "loads"]
+__all__ = ["OrjsonProvider", "dumps", "init_app", "loads"]
+
+
+def dumps(obj: Any) -> bytes:
+    """A JSON document of ``obj`` (plain JSON types), as UTF-8 bytes."""
+    return orjson.dumps(obj)
+
 
 def loads(data: bytes | str) -> Any:
     """Parse a JSON document.
@@ -41,7 +47,7 @@ class OrjsonProvider(JSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Response:
         """A JSON response of ``jsonify``'s arguments, written straight to bytes."""
         obj = self._prepare_response_obj(args, kwargs)
-        return Response(orjson.dumps(obj), mimetype=self.mimetype)
+        return Response(dumps(obj), mimetype=self.mimetype)
 
 
 def init_app(app: Flask) -> None:

@@ -34,6 +34,7 @@ from sim.served import verdict_for_served
 from tlsscan.fetcher import FetchPolicy, fetch_chain
 from tlsscan.guard import normalise_host, parse_port
 
+from . import jsonio
 from .bounded import ByteLRU
 from .config import Settings
 from .errors import ErrorCode, RequestError
@@ -97,10 +98,9 @@ _MEMORY_RECORDS_BYTES = 16 * 1024 * 1024
 _MEMORY_CHAIN_VERDICTS_BYTES = 8 * 1024 * 1024
 
 
-def _chain_verdict_size(key: tuple[int, tuple[str, ...]], verdict: Verdict) -> int:
-    """What a cached verdict on a posted chain holds: its text and the chain's DER."""
-    held: int = sum(len(record.der or b"") for record in verdict.chain)
-    return _VERDICT_SIZE + 64 * len(key[1]) + held
+def _chain_document_size(key: tuple[int, tuple[str, ...]], document: bytes) -> int:
+    """What a kept answer on a posted chain holds: its JSON and the chain's fingerprints."""
+    return 256 + 64 * len(key[1]) + len(document)
 
 
 @dataclass
@@ -129,8 +129,8 @@ class ApiState:
         default_factory=lambda: ByteLRU(_MEMORY_VERDICTS_BYTES, lambda _k, _v: _VERDICT_SIZE),
         repr=False,
     )
-    _chain_verdicts: ByteLRU[tuple[int, tuple[str, ...]], Verdict] = field(
-        default_factory=lambda: ByteLRU(_MEMORY_CHAIN_VERDICTS_BYTES, _chain_verdict_size),
+    _chain_documents: ByteLRU[tuple[int, tuple[str, ...]], bytes] = field(
+        default_factory=lambda: ByteLRU(_MEMORY_CHAIN_VERDICTS_BYTES, _chain_document_size),
         repr=False,
     )
 
@@ -201,21 +201,23 @@ class ApiState:
             self._verdicts.put(key, verdict)
         return verdict
 
-    def verdict_for_chain(self, records: list[CertRecord], snap: RegistrySnapshot) -> Verdict:
-        """The verdict on posted records, computed once per chain and registry version.
+    def chain_document(self, records: list[CertRecord], snap: RegistrySnapshot) -> bytes:
+        """The verdict on posted records as the JSON sent, made once per chain and registry
+        version.
 
         A verdict depends only on the certificates (their fingerprints, in order) and the
-        registry: many users visiting one site post the same chain.
+        registry: many users visiting one site post the same chain. It is kept as the bytes
+        sent because writing a verdict costs more than finding it.
         """
         fingerprints = tuple(r.sha256 for r in records if r.sha256)
         if len(fingerprints) != len(records):  # a record without DER: no key, no cache
-            return match(records, snap.registry)
+            return jsonio.dumps(match(records, snap.registry).to_json())
         key = (snap.id, fingerprints)
-        verdict = self._chain_verdicts.get(key)
-        if verdict is None:
-            verdict = match(records, snap.registry)
-            self._chain_verdicts.put(key, verdict)
-        return verdict
+        document = self._chain_documents.get(key)
+        if document is None:
+            document = jsonio.dumps(match(records, snap.registry).to_json())
+            self._chain_documents.put(key, document)
+        return document
 
     def _adopt(self, snap: RegistrySnapshot) -> None:
         with self._lock:
@@ -370,14 +372,14 @@ def parse_chain(payload: object, max_chain: int) -> list[CertRecord]:
     return [_record_from_item(item, i) for i, item in enumerate(items)]
 
 
-def check_chain(state: ApiState, payload: object) -> Verdict:
-    """The verdict on a posted chain.
+def check_chain(state: ApiState, payload: object) -> bytes:
+    """The verdict on a posted chain, as the JSON document to send.
 
     Raises:
         RequestError: the body is not a readable chain (`LoadError` for a PEM without one).
     """
     records = parse_chain(payload, state.settings.max_chain)
-    return state.verdict_for_chain(records, state.snapshot())
+    return state.chain_document(records, state.snapshot())
 
 
 @dataclass(frozen=True)
