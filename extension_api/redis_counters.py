@@ -13,9 +13,9 @@ How a process talks to Redis depends on how it runs:
   worker that stays busy, or once `FLUSH_MOST` hits wait. The event loop reads the replies as
   they come and hands each to its caller, in order. Under load one round trip counts many
   requests, and Redis is woken once per batch rather than once per request: on a busy machine
-  the wake-ups, not Redis's work, are what a hit costs (measured with benchmarks/bench_api.py's
-  deployment on 2 CPUs: one round trip per request cost about 80 µs of CPU per request,
-  batched about 35).
+  the wake-ups, not Redis's work, are what a hit costs (benchmarks/bench_api.py's deployment
+  on 2 CPUs: one round trip per request cost about 80 µs of CPU per request, batched about
+  30).
 - Anywhere else (threads, the Flask test client) a call takes a kept connection of its own and
   makes one round trip.
 
