@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 
 from extension_api.demo import serve_chain  # noqa: E402
 from sim.pki import build_hierarchy  # noqa: E402
-from tests.servers import http_get, redis_server, revlab_serve  # noqa: E402
+from tests.servers import child_pids, http_get, redis_server, revlab_serve  # noqa: E402
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 #: The endpoint the targets are set for (the cached host check is measured for information).
@@ -80,8 +80,7 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 def _server_pids(master: int, redis_socket: str | None) -> list[int]:
     """The gunicorn master, its workers, and the redis-server listening on ``redis_socket``."""
-    pids = [master] + [int(c) for c in
-                       Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    pids = [master, *child_pids(master)]
     if redis_socket is not None:
         for entry in Path("/proc").iterdir():
             try:

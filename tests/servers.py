@@ -127,6 +127,12 @@ def running(
         stop(proc)
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (a gunicorn master's workers), in pid order (Linux)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sorted(int(c) for c in children)
+
+
 def serve_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a test server: loopback allowed, any port, data under ``data_dir``."""
     env = {**os.environ, "REVLAB_DATA_DIR": str(data_dir), "REVLAB_ALLOW_HOSTS": "127.0.0.1",

@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import NOW, require
 from tests.extension_api.tls_servers import hierarchy
-from tests.servers import http_get, redis_server, revlab_serve
+from tests.servers import child_pids, http_get, redis_server, revlab_serve
 
 TOKEN = "s3cret-admin-token"
 OPEN = {"REVLAB_RATE_LIMIT": "", "REVLAB_HOSTS_RATE_LIMIT": "", "REVLAB_ADMIN_TOKEN": TOKEN}
@@ -121,11 +121,6 @@ def _rss_kb(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def _workers(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return sorted(int(c) for c in children)
-
-
 #: What a worker may grow by while 10,000 unique 64 KB items pass through it: the parsed-item
 #: cache's budget (16 MB) plus allocator slack. Today a worker grew by about 280 MB.
 RSS_GROWTH_BOUND_MB = 64
@@ -152,7 +147,7 @@ def test_unique_64_kb_items_do_not_grow_a_worker_past_the_bound(tmp_path: Path) 
 
         with ThreadPoolExecutor(4) as pool:
             assert set(pool.map(post, range(-40, 0))) == {200}  # warm up: caches, allocator
-            workers = _workers(proc.pid)
+            workers = child_pids(proc.pid)
             before = {w: _rss_kb(w) for w in workers}
             assert set(pool.map(post, range(1000))) == {200}  # 10,000 items
             growth = {w: (_rss_kb(w) - before[w]) / 1024 for w in workers}

@@ -30,7 +30,12 @@ import gevent  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from extension_api import redis_counters  # noqa: E402
-from extension_api.redis_counters import RedisCounters, _Incomplete, _parse_reply  # noqa: E402
+from extension_api.redis_counters import (  # noqa: E402
+    RedisCounters,
+    _command,
+    _Incomplete,
+    _parse_reply,
+)
 
 #: How long a case's fake Redis may stay silent before the counters give up (short: a test).
 redis_counters.TIMEOUT = 0.5
@@ -168,7 +173,7 @@ def case_real(url: str) -> dict[str, Any]:
             if i == 0 and n == 2:
                 flush = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 flush.connect(url.removeprefix("redis+unix://"))
-                flush.sendall(b"*2\r\n$6\r\nSCRIPT\r\n$5\r\nFLUSH\r\n")
+                flush.sendall(_command("SCRIPT", "FLUSH"))
                 flush.recv(100)
                 flush.close()
 
