@@ -7,6 +7,7 @@ cases run in a gevent process of their own (``gevent_pipeline_cases.py``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -102,9 +103,9 @@ def test_what_the_store_answers_is_read_whole_or_refused(
 
         def answer_once() -> None:
             conn, _ = server.accept()
-            with conn:
+            with conn, contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 conn.recv(65536)
-                for i in range(len(answer)):
+                for i in range(len(answer)):  # the client may hang up on a bad first line
                     conn.sendall(answer[i : i + 1])
 
         threading.Thread(target=answer_once, daemon=True).start()
@@ -118,12 +119,13 @@ def test_what_the_store_answers_is_read_whole_or_refused(
 
 
 def test_a_worker_s_concurrent_hits_share_one_round_trip_and_each_gets_its_own_reply() -> None:
-    # 200 requests of one connected worker counting at once: one write for all of them (read
-    # in one or two pieces), and every reply to the request that asked (the fake's counts are
-    # in the keys).
+    # 200 requests of one connected worker counting at once: a few writes to the socket for
+    # all of them (one per 64 queued, a few more if a slow machine lets the flush timer fire
+    # while they queue; one per hit without batching), and every reply to the request that
+    # asked (the fake's counts are in the keys).
     found = _under_gevent("batch")
     assert found["right"] == 200
-    assert 1 <= found["reads"] <= 2
+    assert 1 <= found["writes"] <= 10
 
 
 def test_a_busy_worker_sends_a_hit_without_waiting_to_be_idle() -> None:
@@ -191,4 +193,4 @@ def test_a_forked_worker_counts_on_its_own_connection() -> None:
     require(shutil.which("redis-server") is not None, "redis-server is not installed")
     with redis_server(unix_socket=True) as url:
         found = _under_gevent("fork", url)
-    assert found == {"child": [1, 60.0], "errors": [], "miscounted": {}}
+    assert found == {"child": [1, True], "errors": [], "miscounted": {}}
